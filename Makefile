@@ -1,0 +1,64 @@
+# Gamboge developer commands. `make run` and `make test` set themselves up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY39 ?= $(shell command -v python3.9 >/dev/null 2>&1 && echo python3.9 || ls $$HOME/.pyenv/versions/3.9*/bin/python3.9 2>/dev/null | tail -n1)
+SCALE ?= 1
+PYTEST_FLAGS ?=
+# The ingest job runs on Glue's Python 3.9 shell: this is everything it imports from the repo.
+INGEST_PATH = glue_jobs/ingest_totesys.py shared/__init__.py shared/config.py shared/logs.py \
+	shared/schema.py shared/storage.py shared/ingest.py shared/bookmarks.py shared/manifests.py \
+	shared/glue_args.py shared/secrets.py
+
+.PHONY: install run test test-all lint bench docker-test package deploy clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+install: $(STAMP)  ## create .venv and install the package with its dev dependencies
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=...)"; exit 1; }
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	@$(BIN)/python -m shared.jdbc_driver ensure
+	@touch $(STAMP)
+
+run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole workflow, print a summary
+	$(BIN)/gamboge db up
+	$(BIN)/gamboge run --seed-if-empty --scale $(SCALE)
+
+test: install  ## the default test suite (skips slow scale/fault-matrix tests)
+	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_FLAGS)
+
+test-all: install  ## every test, including slow scale and fault-matrix tests
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
+
+lint: install  ## ruff, format check, Python 3.9 compatibility of the ingest path
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/vermin --no-tips --violations -t=3.9- $(INGEST_PATH)
+	@if [ -n "$(PY39)" ]; then $(PY39) -m py_compile $(INGEST_PATH) && echo "python3.9 compiles the ingest path"; \
+	else echo "python3.9 not found: vermin's check stands alone"; fi
+
+bench: install  ## benchmarks against raw PostgreSQL COPY and DuckDB (SCALE=1,10,100)
+	$(BIN)/python -m bench --scale $(SCALE)
+
+docker-test:  ## run the unit tests inside the official AWS Glue 5 image (needs Docker)
+	docker build -f Dockerfile.glue -t gamboge-glue-test .
+	docker run --rm gamboge-glue-test
+
+package: install  ## build the library wheel and stage the job scripts under dist/
+	rm -rf dist && $(BIN)/python -m build --wheel --outdir dist/ . >/dev/null
+	mkdir -p dist/scripts && cp glue_jobs/*.py dist/scripts/
+	@ls -1 dist dist/scripts
+
+deploy: package  ## upload versioned artifacts and terraform apply (needs AWS credentials)
+	$(BIN)/python -m shared.deploy
+
+clean:  ## stop the local PostgreSQL and remove .venv, .gamboge and build output
+	-@test -x $(BIN)/gamboge && $(BIN)/gamboge db down
+	rm -rf $(VENV) .gamboge dist build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""The ``gamboge`` command line: one subcommand per concern, each defined in its own module.
+
+Every command module exposes ``configure_parser(parser)`` and ``main(args) -> int`` and keeps heavy
+imports (PySpark, boto3) inside its functions, so ``gamboge --help`` stays instant.
+"""
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+from shared import __version__, logs
+
+# (command, module, one-line help) in the order a new user meets them.
+COMMANDS = [
+    ("db", "shared.localpg_cli", "start, stop or locate the embedded local PostgreSQL"),
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gamboge",
+        description="ToteSys to star schema: the Gamboge Glue pipeline, run locally or on AWS.",
+        epilog="Run `gamboge COMMAND --help` for a command's options. Local settings: "
+        "GAMBOGE_SOURCE_DSN, GAMBOGE_WAREHOUSE_DSN, GAMBOGE_LAKE (see README).",
+    )
+    parser.add_argument("--version", action="version", version="gamboge " + __version__)
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines for people (text) or machines (json)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module_name, help_text in COMMANDS:
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        module.configure_parser(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_format)
+    try:
+        return int(args._module.main(args) or 0)
+    except KeyboardInterrupt:
+        print("gamboge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared fixtures: one real embedded PostgreSQL cluster per test session, one Spark session."""
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from shared import localpg
+
+REPO = Path(__file__).resolve().parent.parent
+TOTESYS_DATA = REPO.parent / "shared" / "totesys-data"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A private cluster for this test run, never the developer's own `.gamboge/pg`."""
+    root = tmp_path_factory.mktemp("gamboge-home")
+    os.chmod(root, 0o755)
+    server = localpg.EmbeddedPostgres(root / "pg")
+    server.up()
+    yield server
+    server.down()
+
+
+@pytest.fixture()
+def fresh_db(pg_server):
+    """A new empty database on the test cluster; returns its DSN."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        conn.execute('CREATE DATABASE "{}"'.format(name))
+    yield pg_server.dsn(name)
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "{}" WITH (FORCE)'.format(name))
