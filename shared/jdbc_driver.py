@@ -37,9 +37,9 @@ def require_jar() -> str:
     jar = find_jar()
     if not jar:
         raise RuntimeError(
-            "the PostgreSQL JDBC driver was not found. Set {} to a postgresql-*.jar, or install it: "
+            f"the PostgreSQL JDBC driver was not found. Set {ENV_JAR} to a postgresql-*.jar, or install it: "
             "`apt-get install libpostgresql-jdbc-java` (Debian/Ubuntu), "
-            "`mvn dependency:get -Dartifact=org.postgresql:postgresql:42.7.4` (any OS)".format(ENV_JAR)
+            "`mvn dependency:get -Dartifact=org.postgresql:postgresql:42.7.4` (any OS)"
         )
     return jar
 
@@ -48,8 +48,8 @@ def ensure() -> str:
     if find_jar() is None and os.geteuid() == 0 and shutil.which("apt-get"):
         print("installing the PostgreSQL JDBC driver (libpostgresql-jdbc-java)", file=sys.stderr)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
-        subprocess.run(["apt-get", "install", "-y", "-qq", "libpostgresql-jdbc-java"], check=True, env=env)  # noqa: S607
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "libpostgresql-jdbc-java"], check=True, env=env)
     return require_jar()
 
 
@@ -60,5 +60,5 @@ if __name__ == "__main__":
     try:
         print(ensure())
     except (RuntimeError, subprocess.CalledProcessError) as exc:
-        print("gamboge: {}".format(exc), file=sys.stderr)
+        print(f"gamboge: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -106,7 +106,7 @@ class EmbeddedPostgres:
         return int(self.port_file.read_text().strip())
 
     def dsn(self, database: str) -> str:
-        return "postgresql://{}@127.0.0.1:{}/{}".format(SUPERUSER, self.port, database)
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def initialised(self) -> bool:
         return (self.data / "PG_VERSION").exists()
@@ -148,7 +148,7 @@ class EmbeddedPostgres:
             )
             with open(self.data / "postgresql.auto.conf", "a") as conf:
                 for key, value in SERVER_SETTINGS.items():
-                    conf.write("{} = '{}'\n".format(key, value))
+                    conf.write(f"{key} = '{value}'\n")
         if not self.running():
             port = self.port if self.port_file.exists() else _free_port()
             if _port_in_use(port):
@@ -166,7 +166,7 @@ class EmbeddedPostgres:
                     "-l",
                     str(self.log_file),
                     "-o",
-                    "-p {} -k {} -h 127.0.0.1".format(port, self.root),
+                    f"-p {port} -k {self.root} -h 127.0.0.1",
                 ]
             )
         self._ensure_databases()
@@ -195,7 +195,7 @@ class EmbeddedPostgres:
             existing = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
             for db in DATABASES:
                 if db not in existing:
-                    conn.execute('CREATE DATABASE "{}"'.format(db))
+                    conn.execute(f'CREATE DATABASE "{db}"')
 
     def _run(self, argv: List[str], check: bool = True) -> "subprocess.CompletedProcess[str]":
         if argv[0] == "pg_ctl":

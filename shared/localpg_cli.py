@@ -1,9 +1,9 @@
 """Manage the embedded PostgreSQL cluster under .gamboge/pg (127.0.0.1, trust auth, a free port).
 
-  gamboge db up        create (once) and start it, create the totesys and warehouse databases
-  gamboge db down      stop it
-  gamboge db status    say whether it runs, where, and on which port
-  gamboge db url source|warehouse   print one DSN (honours GAMBOGE_SOURCE_DSN/GAMBOGE_WAREHOUSE_DSN)
+gamboge db up        create (once) and start it, create the totesys and warehouse databases
+gamboge db down      stop it
+gamboge db status    say whether it runs, where, and on which port
+gamboge db url source|warehouse   print one DSN (honours GAMBOGE_SOURCE_DSN/GAMBOGE_WAREHOUSE_DSN)
 """
 
 import argparse
@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
             print("stopped" if server.down() else "not running")
         elif args.action == "status":
             if server.running():
-                print("running on 127.0.0.1:{} (data: {})".format(server.port, server.data))
+                print(f"running on 127.0.0.1:{server.port} (data: {server.data})")
             else:
                 print("not running" + ("" if server.initialised() else " (not created yet: `gamboge db up`)"))
                 return 3
@@ -42,6 +42,6 @@ def main(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     except localpg.PostgresError as exc:
-        print("gamboge db {}: {}".format(args.action, exc), file=sys.stderr)
+        print(f"gamboge db {args.action}: {exc}", file=sys.stderr)
         return 1
     return 0

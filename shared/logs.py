@@ -29,10 +29,10 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", {})
-        extra = " ".join("{}={}".format(k, v) for k, v in fields.items())
-        line = "{} {}".format(record.getMessage(), extra).rstrip()
+        extra = " ".join(f"{k}={v}" for k, v in fields.items())
+        line = f"{record.getMessage()} {extra}".rstrip()
         if record.levelno >= logging.WARNING:
-            line = "{}: {}".format(record.levelname.lower(), line)
+            line = f"{record.levelname.lower()}: {line}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

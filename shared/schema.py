@@ -53,7 +53,7 @@ class Table(NamedTuple):
         for c in self.columns:
             if c.name == name:
                 return c
-        raise KeyError("{}.{}".format(self.name, name))
+        raise KeyError(f"{self.name}.{name}")
 
 
 def _c(name: str, type_: str, nullable: bool = False) -> Column:
@@ -258,7 +258,7 @@ def source_table(name: str) -> Table:
     try:
         return SOURCE_BY_NAME[name]
     except KeyError:
-        raise KeyError("unknown ToteSys table {!r}; known: {}".format(name, ", ".join(SOURCE_TABLE_NAMES)))
+        raise KeyError("unknown ToteSys table {!r}; known: {}".format(name, ", ".join(SOURCE_TABLE_NAMES))) from None
 
 
 # --- target: the star schema ----------------------------------------------------------------------
@@ -486,7 +486,7 @@ def star_table(name: str) -> StarTable:
     try:
         return STAR_BY_NAME[name]
     except KeyError:
-        raise KeyError("unknown star-schema table {!r}".format(name))
+        raise KeyError(f"unknown star-schema table {name!r}") from None
 
 
 # --- PostgreSQL rendering -------------------------------------------------------------------------
@@ -512,16 +512,12 @@ def source_ddl() -> str:
     """DDL of the ToteSys source database, identical in shape to the live one."""
     out = []
     for enum, labels in SOURCE_ENUMS.items():
-        out.append(
-            "CREATE TYPE {} AS ENUM ({});".format(
-                quote_ident(enum), ", ".join("'{}'".format(v) for v in labels)
-            )
-        )
+        out.append("CREATE TYPE {} AS ENUM ({});".format(quote_ident(enum), ", ".join(f"'{v}'" for v in labels)))
     for t in SOURCE_TABLES:
         lines = []
         for c in t.columns:
             if c.name == t.primary_key:
-                lines.append("{} SERIAL NOT NULL".format(quote_ident(c.name)))
+                lines.append(f"{quote_ident(c.name)} SERIAL NOT NULL")
                 continue
             spec = "{} {}{}".format(quote_ident(c.name), pg_type(c.type, True), "" if c.nullable else " NOT NULL")
             if c.name == "created_at":
@@ -532,15 +528,16 @@ def source_ddl() -> str:
         for u in t.unique:
             out.append(
                 "CREATE UNIQUE INDEX {} ON {}({});".format(
-                    quote_ident("{}_{}_key".format(t.name, u)), quote_ident(t.name), quote_ident(u)
+                    quote_ident(f"{t.name}_{u}_key"), quote_ident(t.name), quote_ident(u)
                 )
             )
     for t in SOURCE_TABLES:
         for fk in t.foreign_keys:
             out.append(
-                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) ON DELETE {} ON UPDATE CASCADE;".format(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) "
+                "ON DELETE {} ON UPDATE CASCADE;".format(
                     quote_ident(t.name),
-                    quote_ident("{}_{}_fkey".format(t.name, fk.column)),
+                    quote_ident(f"{t.name}_{fk.column}_fkey"),
                     quote_ident(fk.column),
                     quote_ident(fk.ref_table),
                     quote_ident(fk.ref_column),

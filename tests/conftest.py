@@ -29,7 +29,7 @@ def fresh_db(pg_server):
     """A new empty database on the test cluster; returns its DSN."""
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute('CREATE DATABASE "{}"'.format(name))
+        conn.execute(f'CREATE DATABASE "{name}"')
     yield pg_server.dsn(name)
     with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute('DROP DATABASE IF EXISTS "{}" WITH (FORCE)'.format(name))
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

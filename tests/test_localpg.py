@@ -43,7 +43,9 @@ def test_db_up_is_idempotent_and_prints_both_dsns(tmp_path):
 
 
 def test_env_dsn_overrides_the_embedded_server(tmp_path):
-    url = _gamboge(tmp_path, "db", "url", "source", env_extra={"GAMBOGE_SOURCE_DSN": "postgresql://x@db.example/totesys"})
+    url = _gamboge(
+        tmp_path, "db", "url", "source", env_extra={"GAMBOGE_SOURCE_DSN": "postgresql://x@db.example/totesys"}
+    )
     assert url.returncode == 0 and url.stdout.strip() == "postgresql://x@db.example/totesys"
 
 
