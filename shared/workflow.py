@@ -1,0 +1,74 @@
+"""The Glue workflow graph, declared once.
+
+``gamboge run`` executes it locally in this order; terraform declares the same jobs, scripts and
+arguments (a test parses the terraform and compares it with this module); each job script accepts
+exactly these arguments.
+"""
+
+from typing import Dict, NamedTuple, Optional, Tuple
+
+WORKFLOW_NAME = "gamboge"
+BOOKMARK_OPTION = "job-bookmark-option"
+BOOKMARK_CHOICES = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
+
+
+class JobSpec(NamedTuple):
+    key: str  # short name: ingest | transform | load
+    script: str  # path in the repo, uploaded as the Glue script
+    glue_command: str  # "pythonshell" | "glueetl"
+    # Arguments terraform passes (name → meaning). The script accepts each of them.
+    arguments: Dict[str, str]
+    after: Optional[str]  # the job whose SUCCEEDED state triggers this one
+
+
+JOBS: Tuple[JobSpec, ...] = (
+    JobSpec(
+        "ingest",
+        "glue_jobs/ingest_totesys.py",
+        "pythonshell",
+        {
+            "source_secret_id": "Secrets Manager secret with the ToteSys connection (host, port, dbname, username, "
+            "password); locally replaced by GAMBOGE_SOURCE_DSN",
+            "landing_uri": "landing zone URI (s3://bucket/landing)",
+            "state_uri": "where ingest keeps its bookmarks (s3://bucket/state)",
+            BOOKMARK_OPTION: "job-bookmark-enable | job-bookmark-disable | job-bookmark-pause",
+            "tables": "comma-separated ToteSys tables to extract (default: all 11)",
+            "reconcile": "silent-update reconciliation: auto | always | never",
+        },
+        None,
+    ),
+    JobSpec(
+        "transform",
+        "glue_jobs/transform_star_schema.py",
+        "glueetl",
+        {
+            "landing_uri": "landing zone URI to read manifests from",
+            "processed_uri": "processed zone URI (s3://bucket/processed)",
+            "state_uri": "where transform keeps its bookmark",
+            "catalog_database": "Glue Data Catalog database for the star schema",
+            BOOKMARK_OPTION: "job-bookmark-enable | job-bookmark-disable | job-bookmark-pause",
+            "max_reject_ratio": "fail the run when rejected/landed rows exceed this ratio",
+        },
+        "ingest",
+    ),
+    JobSpec(
+        "load",
+        "glue_jobs/load_warehouse.py",
+        "glueetl",
+        {
+            "processed_uri": "processed zone URI to read manifests from",
+            "connection_name": "Glue JDBC connection to the warehouse (credentials via its SECRET_ID)",
+        },
+        "transform",
+    ),
+)
+
+JOBS_BY_KEY: Dict[str, JobSpec] = {j.key: j for j in JOBS}
+
+
+def job(key: str) -> JobSpec:
+    return JOBS_BY_KEY[key]
+
+
+def glue_job_name(key: str, prefix: str = WORKFLOW_NAME) -> str:
+    return f"{prefix}-{key}"
