@@ -23,6 +23,9 @@ BOOL = "boolean"
 DATE = "date"
 TIME = "time"
 SERIAL = "serial"
+# ToteSys stores agreed/payment dates as text ('2024-02-21'): text in PostgreSQL, a date everywhere
+# downstream, and a value that does not parse as a date is a reject.
+TEXT_DATE = "text:date"
 
 
 class Column(NamedTuple):
@@ -169,8 +172,8 @@ SOURCE_TABLES: Tuple[Table, ...] = (
             _c("units_sold", INT),
             _c("unit_price", MONEY),
             _c("currency_id", INT),
-            _c("agreed_delivery_date", TEXT),
-            _c("agreed_payment_date", TEXT),
+            _c("agreed_delivery_date", TEXT_DATE),
+            _c("agreed_payment_date", TEXT_DATE),
             _c("agreed_delivery_location_id", INT),
         ),
         "sales_order_id",
@@ -194,8 +197,8 @@ SOURCE_TABLES: Tuple[Table, ...] = (
             _c("item_quantity", INT),
             _c("item_unit_price", MONEY),
             _c("currency_id", INT),
-            _c("agreed_delivery_date", TEXT),
-            _c("agreed_payment_date", TEXT),
+            _c("agreed_delivery_date", TEXT_DATE),
+            _c("agreed_payment_date", TEXT_DATE),
             _c("agreed_delivery_location_id", INT),
         ),
         "purchase_order_id",
@@ -235,7 +238,7 @@ SOURCE_TABLES: Tuple[Table, ...] = (
             _c("currency_id", INT),
             _c("payment_type_id", INT),
             _c("paid", BOOL),
-            _c("payment_date", TEXT),
+            _c("payment_date", TEXT_DATE),
             _c("company_ac_number", INT),
             _c("counterparty_ac_number", INT),
         ),
@@ -501,6 +504,8 @@ def pg_type(type_: str, source: bool = False) -> str:
         return quote_ident(type_[len("enum:") :])
     if type_ == TIMESTAMP:
         return "timestamp(3)"
+    if type_ == TEXT_DATE:
+        return "text"
     if type_ == _VARCHAR:
         return "varchar"
     if type_ == INT:
