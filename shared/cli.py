@@ -14,6 +14,7 @@ from shared import __version__, logs
 # (command, module, one-line help) in the order a new user meets them.
 COMMANDS = [
     ("db", "shared.localpg_cli", "start, stop or locate the embedded local PostgreSQL"),
+    ("transform", "shared.transform_cli", "landing zone → star schema Parquet + catalog (Glue Spark job)"),
 ]
 
 EXIT_OK = 0

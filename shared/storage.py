@@ -137,6 +137,20 @@ def delete(uri: str) -> None:
     s3_client().delete_object(Bucket=bucket, Key=key)
 
 
+def move(src: str, dst: str) -> None:
+    """Rename an object (S3: copy, then delete the source)."""
+    src_scheme, src_bucket, src_key = _split(src)
+    dst_scheme, dst_bucket, dst_key = _split(dst)
+    if src_scheme != dst_scheme:
+        raise ValueError(f"cannot move between {src} and {dst}")
+    if src_scheme == "file":
+        os.makedirs(os.path.dirname(dst_key), exist_ok=True)
+        os.replace(src_key, dst_key)
+        return
+    s3_client().copy({"Bucket": src_bucket, "Key": src_key}, dst_bucket, dst_key)
+    s3_client().delete_object(Bucket=src_bucket, Key=src_key)
+
+
 def delete_prefix(prefix: str) -> int:
     """Remove everything below ``prefix``; returns how many objects were removed."""
     scheme, bucket, key = _split(prefix)

@@ -33,3 +33,15 @@ def fresh_db(pg_server):
     yield pg_server.dsn(name)
     with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (configured like Glue 5.0) for the whole test run."""
+    from shared.spark import local_session
+
+    os.environ.setdefault("GAMBOGE_SPARK_MASTER", "local[2]")
+    os.environ.setdefault("GAMBOGE_SPARK_DRIVER_MEMORY", "2g")
+    session = local_session("gamboge-tests")
+    yield session
+    session.stop()

@@ -1,0 +1,265 @@
+"""The transform job: landing manifests → the star schema in Parquet, cataloged.
+
+Sources (landing files a manifest names), pure transforms (shared/star.py) and sinks (Parquet in
+the processed zone, the catalog, the manifest, the bookmark) are kept apart; this module wires them.
+
+Commit protocol, so that a crash anywhere is healed by a rerun:
+1. the batch id is the newest pending landing run id: the same pending set gives the same id;
+2. fact files no committed processed manifest names are orphans of a crashed run: deleted first;
+3. dimensions and current-state tables go to a new ``snapshot=<batch>`` prefix (readers keep the
+   old one until the catalog and the manifest move);
+4. fact versions already in the processed zone are dropped (anti-join on the version key), the rest
+   written as ``<fact>/created_month=YYYY-MM/<batch>-<n>.parquet``;
+5. the catalog, then the processed manifest (the commit), then the bookmark.
+"""
+
+import datetime
+import time
+from typing import Any, Dict, List, Optional
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from shared import bookmarks, logs, manifests, schema, star, storage
+from shared.catalog import Catalog
+from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER, read_landing, validate
+
+JOB = "transform"
+DEFAULT_MAX_REJECT_RATIO = 0.01
+log = logs.get(JOB)
+
+
+class TransformError(RuntimeError):
+    pass
+
+
+def _latest_processed_manifest(processed_uri: str) -> Dict[str, Any]:
+    run_ids = manifests.list_run_ids(processed_uri)
+    return manifests.read_manifest(manifests.manifest_uri(processed_uri, run_ids[-1])) if run_ids else {}
+
+
+def _committed_fact_files(processed_uri: str) -> set:
+    committed = set()
+    for run_id in manifests.list_run_ids(processed_uri):
+        body = manifests.read_manifest(manifests.manifest_uri(processed_uri, run_id))
+        for entry in body.get("tables", {}).values():
+            committed.update(entry.get("files", []))
+    return committed
+
+
+def remove_orphans(processed_uri: str) -> int:
+    """Delete fact files and staging output that no committed manifest names."""
+    committed = _committed_fact_files(processed_uri)
+    removed = storage.delete_prefix(storage.join(processed_uri, "_staging"))
+    for fact in schema.FACTS:
+        for uri in storage.list_uris(storage.join(processed_uri, fact.name), suffix=".parquet"):
+            if uri not in committed:
+                storage.delete(uri)
+                removed += 1
+    if removed:
+        log.warning("removed %d orphan file(s) of an interrupted run", removed)
+    return removed
+
+
+def _landing_files(landing_uri: str, run_ids: List[str]) -> Dict[str, List[str]]:
+    files: Dict[str, List[str]] = {}
+    for run_id in run_ids:
+        body = manifests.read_manifest(manifests.manifest_uri(landing_uri, run_id))
+        for table, entry in body.get("tables", {}).items():
+            for f in entry.get("files", []):
+                if not storage.exists(f["uri"]):
+                    raise TransformError(
+                        f"landing manifest {run_id} lists {f['uri']} for {table}, but the file does not exist"
+                    )
+                files.setdefault(table, []).append(f["uri"])
+    return files
+
+
+def _write_snapshot(df: DataFrame, uri: str) -> None:
+    df.coalesce(1).write.mode("overwrite").parquet(uri)
+
+
+def _write_fact_files(df: DataFrame, processed_uri: str, fact: str, batch_id: str) -> List[str]:
+    """One file per created_month partition, named after the batch so a rerun overwrites."""
+    staging = storage.join(processed_uri, "_staging", batch_id, fact)
+    df.repartition(F.col(star.PARTITION_COLUMN)).write.mode("overwrite").partitionBy(star.PARTITION_COLUMN).parquet(
+        staging
+    )
+    written = []
+    for n, uri in enumerate(storage.list_uris(staging, suffix=".parquet")):
+        partition = [p for p in uri.split("/") if p.startswith(star.PARTITION_COLUMN + "=")][0]
+        target = storage.join(processed_uri, fact, partition, f"{batch_id}-{n}.parquet")
+        storage.move(uri, target)
+        written.append(target)
+    storage.delete_prefix(staging)
+    return written
+
+
+def run(
+    spark: SparkSession,
+    landing_uri: str,
+    processed_uri: str,
+    state_uri: str,
+    catalog: Catalog,
+    bookmark_option: str = bookmarks.ENABLE,
+    max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO,
+) -> Dict[str, Any]:
+    """Transform every landing manifest not yet consumed; return the run's summary."""
+    bookmarks.check_option(bookmark_option)
+    started = time.monotonic()
+    bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
+    pending = manifests.pending_run_ids(landing_uri, bookmark.get("consumed", []))
+    if not pending:
+        log.info("nothing new to transform: every landing manifest is consumed")
+        return {"batch_id": None, "inputs": [], "tables": {}}
+    # A full rebuild gets a fresh id; an incremental batch is named by its newest input, so a
+    # rerun of the same pending set overwrites its own output instead of adding to it.
+    batch_id = manifests.new_run_id() if bookmark_option == bookmarks.DISABLE else pending[-1]
+    if storage.exists(manifests.manifest_uri(processed_uri, batch_id)):
+        # Committed before a crash that hit ahead of the bookmark: only the bookmark is missing.
+        log.info("batch %s was already committed; recording it in the bookmark", batch_id)
+        summary = manifests.read_manifest(manifests.manifest_uri(processed_uri, batch_id))
+        _save_bookmark(state_uri, bookmark, pending, bookmark_option)
+        return summary
+
+    remove_orphans(processed_uri)
+    previous = {} if bookmark_option == bookmarks.DISABLE else _latest_processed_manifest(processed_uri)
+    files = _landing_files(landing_uri, pending)
+    log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
+
+    # --- sources: read, validate, quarantine -------------------------------------------------
+    good: Dict[str, DataFrame] = {}
+    landed: Dict[str, int] = {}
+    rejected: Dict[str, int] = {}
+    reject_frames = []
+    for table in schema.SOURCE_TABLES:
+        uris = files.get(table.name)
+        if not uris:
+            continue
+        raw = read_landing(spark, table, [u for u in uris]).cache()
+        rows, rejects = validate(raw, table)
+        landed[table.name] = raw.count()
+        rejected[table.name] = rejects.count()
+        good[table.name] = rows.cache()
+        if rejected[table.name]:
+            reject_frames.append(rejects)
+    total_landed, total_rejected = sum(landed.values()), sum(rejected.values())
+    rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
+    if reject_frames:
+        union = reject_frames[0]
+        for frame in reject_frames[1:]:
+            union = union.unionByName(frame)
+        union.coalesce(1).write.mode("overwrite").json(rejects_uri)
+        log.warning(
+            "%d of %d landed row(s) rejected; reasons in %s",
+            total_rejected,
+            total_landed,
+            rejects_uri,
+            extra={"fields": {"rejected": rejected}},
+        )
+    if total_landed and total_rejected / total_landed > max_reject_ratio:
+        raise TransformError(
+            f"{total_rejected} of {total_landed} landed rows were rejected "
+            f"({total_rejected / total_landed:.2%} > max_reject_ratio {max_reject_ratio:.2%}); "
+            f"nothing was written. Reasons: {rejects_uri}"
+        )
+
+    tables: Dict[str, Dict[str, Any]] = {}
+
+    # --- current state of the source tables the dimensions need ------------------------------
+    current_locations: Dict[str, str] = dict(previous.get("current", {}))
+    current: Dict[str, DataFrame] = {}
+    for name in star.CURRENT_STATE_TABLES:
+        table = schema.source_table(name)
+        lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
+        prior = spark.read.parquet(current_locations[name]).select(*lineage) if name in current_locations else None
+        if name in good:
+            rows = good[name].select(*lineage)
+            merged = rows if prior is None else prior.unionByName(rows)
+            location = storage.join(processed_uri, "_current", name, f"snapshot={batch_id}")
+            _write_snapshot(star.latest_per_key(merged, table.primary_key), location)
+            current_locations[name] = location
+        if name in current_locations:
+            current[name] = spark.read.parquet(current_locations[name])
+
+    # --- dimensions ---------------------------------------------------------------------------
+    builders = {
+        "dim_staff": lambda c: star.dim_staff(c["staff"], c["department"]),
+        "dim_location": lambda c: star.dim_location(c["address"]),
+        "dim_currency": lambda c: star.dim_currency(c["currency"], star.currency_names(spark)),
+        "dim_design": lambda c: star.dim_design(c["design"]),
+        "dim_counterparty": lambda c: star.dim_counterparty(c["counterparty"], c["address"]),
+        "dim_payment_type": lambda c: star.dim_payment_type(c["payment_type"]),
+        "dim_transaction": lambda c: star.dim_transaction(c["transaction"]),
+    }
+    prior_tables = previous.get("tables", {})
+    for dim, sources in star.DIMENSION_SOURCES.items():
+        changed = any(s in good for s in sources)
+        if changed and all(s in current for s in sources):
+            location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
+            _write_snapshot(builders[dim](current), location)
+            tables[dim] = {"kind": "dimension", "location": location, "rows": spark.read.parquet(location).count()}
+            catalog.put_table(dim, location)
+        elif dim in prior_tables:
+            tables[dim] = dict(prior_tables[dim], carried_over=True)
+
+    # --- facts ---------------------------------------------------------------------------------
+    first_date: Optional[datetime.date] = None
+    last_date: Optional[datetime.date] = None
+    if previous.get("date_range"):
+        first_date, last_date = (datetime.date.fromisoformat(d) for d in previous["date_range"])
+    for fact, source in star.FACT_SOURCES.items():
+        if source not in good:
+            continue
+        batch = star.FACT_BUILDERS[fact](good[source])
+        fact_root = storage.join(processed_uri, fact)
+        if storage.list_uris(fact_root, suffix=".parquet"):
+            batch = star.new_versions(batch, spark.read.parquet(fact_root))
+        batch = batch.cache()
+        span = star.fact_dates(batch, fact).agg(F.min("d").alias("lo"), F.max("d").alias("hi")).first()
+        written = _write_fact_files(batch, processed_uri, fact, batch_id)
+        rows = batch.count()
+        partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
+        tables[fact] = {"kind": "fact", "files": written, "rows": rows, "partitions": partitions}
+        catalog.put_table(fact, fact_root, partitions=partitions)
+        if span["lo"] is not None:
+            first_date = min(filter(None, [first_date, span["lo"]]))
+            last_date = max(filter(None, [last_date, span["hi"]]))
+
+    # --- dim_date: contiguous over every date any fact references -----------------------------
+    date_range = [first_date.isoformat(), last_date.isoformat()] if first_date and last_date else None
+    if date_range and date_range != previous.get("date_range"):
+        location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
+        _write_snapshot(star.dim_date(spark, first_date, last_date), location)
+        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last_date - first_date).days + 1}
+        catalog.put_table("dim_date", location)
+    elif "dim_date" in prior_tables:
+        tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
+
+    for frame in list(good.values()):
+        frame.unpersist()
+    summary = {
+        "job": JOB,
+        "batch_id": batch_id,
+        "inputs": pending,
+        "landed": landed,
+        "rejected": rejected,
+        "rejects_uri": rejects_uri if reject_frames else None,
+        "tables": tables,
+        "current": current_locations,
+        "date_range": date_range,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    manifests.write_manifest(processed_uri, batch_id, summary)
+    _save_bookmark(state_uri, bookmark, pending, bookmark_option)
+    for name, entry in tables.items():
+        if not entry.get("carried_over"):
+            logs.event(log, "table written", table=name, rows=entry["rows"])
+    return summary
+
+
+def _save_bookmark(state_uri: str, bookmark: Dict[str, Any], pending: List[str], option: str) -> None:
+    if option == bookmarks.PAUSE:
+        return
+    consumed = sorted(set(bookmark.get("consumed", [])) | set(pending))
+    bookmarks.save(state_uri, JOB, {"consumed": consumed, "updated_at": datetime.datetime.utcnow().isoformat()})
