@@ -9,7 +9,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 from shared import schema, storage
-from shared.star import PARTITION_COLUMN, VERSION_KEY
+from shared.star import LANDED_BY, PARTITION_COLUMN, VERSION_KEY
 
 DEFAULT_DATABASE = "gamboge"
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -43,6 +43,7 @@ def table_input(name: str, location: str) -> Dict[str, Any]:
     partition_keys: List[Dict[str, str]] = []
     if table.is_fact:
         columns.append({"Name": VERSION_KEY, "Type": "string", "Comment": "content hash of the fact version"})
+        columns.append({"Name": LANDED_BY, "Type": "string", "Comment": "landing run that brought the version"})
         partition_keys = [{"Name": PARTITION_COLUMN, "Type": "string", "Comment": "yyyy-MM of created_date"}]
         parameters.update(
             {

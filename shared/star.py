@@ -16,6 +16,8 @@ from shared import schema
 from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER
 
 VERSION_KEY = "version_key"
+# The landing run that brought a version: orders versions that share last_updated (silent updates).
+LANDED_BY = "landing_run_id"
 PARTITION_COLUMN = "created_month"
 
 # Which current source tables each dimension is built from.
@@ -146,13 +148,14 @@ def _fact(rows: DataFrame, table_name: str, renames: Dict[str, str]) -> DataFram
     versioned = shaped.withColumns(
         {
             VERSION_KEY: version_key(data_columns),
+            LANDED_BY: F.col(LANDING_RUN_ID),
             PARTITION_COLUMN: F.date_format(F.col("created_date"), "yyyy-MM"),
         }
     )
     # The same version can arrive twice in one batch (overlap re-read, reconcile): keep one.
     first = Window.partitionBy(VERSION_KEY).orderBy(F.col(LANDING_RUN_ID), F.col(LINE_ORDER))
     unique = versioned.withColumn("_n", F.row_number().over(first)).filter(F.col("_n") == 1)
-    return _contract(unique, table_name, VERSION_KEY, PARTITION_COLUMN)
+    return _contract(unique, table_name, VERSION_KEY, LANDED_BY, PARTITION_COLUMN)
 
 
 def fact_sales_order(sales_order: DataFrame) -> DataFrame:
