@@ -1,0 +1,240 @@
+# The three Glue jobs of shared/workflow.py, their connections, the catalog database and the
+# security configuration. Names, script paths, commands and argument names here must match
+# shared/workflow.py JOBS; tests/test_terraform.py parses this file and fails on any drift.
+
+locals {
+  # Repo path of each job script (workflow.JOBS[...].script). `make deploy` uploads each one to
+  # <artifacts bucket>/<artifact_version>/<repo path>; the jobs point at exactly that key.
+  job_scripts = {
+    ingest    = "glue_jobs/ingest_totesys.py"
+    transform = "glue_jobs/transform_star_schema.py"
+    load      = "glue_jobs/load_warehouse.py"
+  }
+  artifact_prefix = "s3://${local.artifacts_bucket}/${var.artifact_version}"
+  # The library (shared/) and its pinned dependencies; Glue pip-installs it before the script runs.
+  library_wheel_uri = "${local.artifact_prefix}/${var.library_wheel}"
+
+  landing_uri      = "s3://${local.landing_bucket}/landing"
+  ingest_state_uri = "s3://${local.landing_bucket}/state"
+  processed_uri    = "s3://${local.processed_bucket}/processed"
+  # transform keeps its bookmark next to what it writes; load keeps its own inside the warehouse.
+  transform_state_uri = "s3://${local.processed_bucket}/state"
+  catalog_database    = replace("${var.project_name}_${var.environment}", "-", "_")
+}
+
+# Encrypts what the jobs write to S3, their CloudWatch logs, and Glue's own job bookmarks.
+resource "aws_glue_security_configuration" "jobs" {
+  name = "${var.project_name}-${var.environment}-jobs"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = aws_kms_key.data.arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = aws_kms_key.data.arn
+    }
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = aws_kms_key.data.arn
+    }
+  }
+}
+
+resource "aws_glue_catalog_database" "star_schema" {
+  name        = local.catalog_database
+  description = "Gamboge star schema (Parquet in the processed zone), written by the transform job, queried by Athena"
+}
+
+# Catalog metadata and connection passwords encrypted with the stack's key. This setting is per
+# account and region: if another stack already manages it, set manage_catalog_encryption = false.
+resource "aws_glue_data_catalog_encryption_settings" "account" {
+  count = var.manage_catalog_encryption ? 1 : 0
+
+  data_catalog_encryption_settings {
+    connection_password_encryption {
+      return_connection_password_encrypted = true
+      aws_kms_key_id                       = aws_kms_key.data.arn
+    }
+    encryption_at_rest {
+      catalog_encryption_mode = "SSE-KMS"
+      sse_aws_kms_key_id      = aws_kms_key.data.arn
+    }
+  }
+}
+
+# --- connections ----------------------------------------------------------------------------------
+
+# The load job's way into the warehouse. Credentials come from the RDS-managed secret (SECRET_ID),
+# so the connection holds no password; Glue places the job's network interfaces in a private
+# subnet with the self-referencing security group.
+resource "aws_glue_connection" "warehouse" {
+  name            = "${var.project_name}-${var.environment}-warehouse"
+  description     = "JDBC to the RDS PostgreSQL warehouse (TLS enforced), credentials via SECRET_ID"
+  connection_type = "JDBC"
+
+  connection_properties = {
+    JDBC_CONNECTION_URL = "jdbc:postgresql://${aws_db_instance.warehouse.address}:${aws_db_instance.warehouse.port}/${aws_db_instance.warehouse.db_name}?sslmode=require"
+    JDBC_ENFORCE_SSL    = "true"
+    SECRET_ID           = aws_db_instance.warehouse.master_user_secret[0].secret_arn
+  }
+
+  physical_connection_requirements {
+    availability_zone      = aws_subnet.private[0].availability_zone
+    subnet_id              = aws_subnet.private[0].id
+    security_group_id_list = [aws_security_group.glue.id]
+  }
+}
+
+# Puts the ingest job in the same private subnet, so it reaches ToteSys through the NAT gateway
+# from one known address and everything else through the VPC endpoints.
+resource "aws_glue_connection" "private_network" {
+  name            = "${var.project_name}-${var.environment}-private-network"
+  description     = "Private subnet for the ingest job (egress via NAT to ToteSys only)"
+  connection_type = "NETWORK"
+
+  physical_connection_requirements {
+    availability_zone      = aws_subnet.private[0].availability_zone
+    subnet_id              = aws_subnet.private[0].id
+    security_group_id_list = [aws_security_group.glue.id]
+  }
+}
+
+# --- log groups -----------------------------------------------------------------------------------
+# One log group per Spark job (passed as --continuous-log-logGroup), created here so it has a
+# retention, the stack's key and an ARN the job role can be scoped to. The Python shell job logs
+# to Glue's fixed /aws-glue/python-jobs/* groups (encrypted by the security configuration).
+resource "aws_cloudwatch_log_group" "job" {
+  for_each = toset(["transform", "load"])
+
+  name              = "/aws-glue/${var.project_name}-${var.environment}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.data.arn
+}
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+# ingest: ToteSys PostgreSQL -> landing zone. Python shell on Python 3.9: the extraction is I/O
+# bound and small, and a Spark cluster would cost more than it saves.
+resource "aws_glue_job" "ingest" {
+  name                   = "${var.project_name}-ingest"
+  description            = "ToteSys PostgreSQL to landing JSON Lines with manifests (incremental, reconciled)"
+  role_arn               = aws_iam_role.job["ingest"].arn
+  max_capacity           = var.ingest_max_capacity
+  timeout                = var.job_timeout_minutes["ingest"]
+  security_configuration = aws_glue_security_configuration.jobs.name
+  connections            = [aws_glue_connection.private_network.name]
+
+  command {
+    name            = "pythonshell"
+    python_version  = "3.9"
+    script_location = "${local.artifact_prefix}/${local.job_scripts["ingest"]}"
+  }
+
+  execution_property {
+    # Two overlapping extractions would race on the ingest bookmark.
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    # Glue's own
+    "--TempDir"                   = "s3://${local.temp_bucket}/ingest/"
+    "--additional-python-modules" = local.library_wheel_uri
+    # shared/workflow.py JOBS["ingest"].arguments
+    "--source_secret_id"    = aws_secretsmanager_secret.totesys.arn
+    "--landing_uri"         = local.landing_uri
+    "--state_uri"           = local.ingest_state_uri
+    "--job-bookmark-option" = var.bookmark_option
+    "--tables"              = var.ingest_tables
+    "--reconcile"           = var.ingest_reconcile
+  }
+}
+
+# transform: landing -> processed Parquet star schema + Glue Data Catalog. Glue 5.0 (Spark 3.5.4,
+# Python 3.11) with auto scaling: a day's increment needs few workers, a backfill many.
+resource "aws_glue_job" "transform" {
+  name                   = "${var.project_name}-transform"
+  description            = "Landing manifests to the Parquet star schema in the processed zone and the Glue Data Catalog"
+  role_arn               = aws_iam_role.job["transform"].arn
+  glue_version           = "5.0"
+  worker_type            = var.spark_worker_type
+  number_of_workers      = var.spark_max_workers
+  timeout                = var.job_timeout_minutes["transform"]
+  security_configuration = aws_glue_security_configuration.jobs.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "${local.artifact_prefix}/${local.job_scripts["transform"]}"
+  }
+
+  execution_property {
+    # One run at a time: runs consume manifests in order and advance one bookmark.
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    # Glue's own
+    "--job-language"                     = "python"
+    "--TempDir"                          = "s3://${local.temp_bucket}/transform/"
+    "--additional-python-modules"        = local.library_wheel_uri
+    "--enable-auto-scaling"              = "true"
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job["transform"].name
+    "--enable-spark-ui"                  = "true"
+    "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/transform/"
+    "--enable-glue-datacatalog"          = "true"
+    # shared/workflow.py JOBS["transform"].arguments
+    "--landing_uri"         = local.landing_uri
+    "--processed_uri"       = local.processed_uri
+    "--state_uri"           = local.transform_state_uri
+    "--catalog_database"    = aws_glue_catalog_database.star_schema.name
+    "--job-bookmark-option" = var.bookmark_option
+    "--max_reject_ratio"    = tostring(var.max_reject_ratio)
+  }
+}
+
+# load: processed zone -> warehouse over the JDBC connection; dims before facts, one transaction,
+# its bookmark inside the warehouse (so no --job-bookmark-option: workflow.py lists none).
+resource "aws_glue_job" "load" {
+  name                   = "${var.project_name}-load"
+  description            = "Processed manifests to the RDS PostgreSQL warehouse over the Glue JDBC connection"
+  role_arn               = aws_iam_role.job["load"].arn
+  glue_version           = "5.0"
+  worker_type            = var.spark_worker_type
+  number_of_workers      = var.spark_max_workers
+  timeout                = var.job_timeout_minutes["load"]
+  security_configuration = aws_glue_security_configuration.jobs.name
+  connections            = [aws_glue_connection.warehouse.name]
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "${local.artifact_prefix}/${local.job_scripts["load"]}"
+  }
+
+  execution_property {
+    # Two loads at once would contend for the warehouse bookmark row.
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    # Glue's own
+    "--job-language"                     = "python"
+    "--TempDir"                          = "s3://${local.temp_bucket}/load/"
+    "--additional-python-modules"        = local.library_wheel_uri
+    "--enable-auto-scaling"              = "true"
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job["load"].name
+    "--enable-spark-ui"                  = "true"
+    "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/load/"
+    # shared/workflow.py JOBS["load"].arguments
+    "--processed_uri"   = local.processed_uri
+    "--connection_name" = aws_glue_connection.warehouse.name
+  }
+}

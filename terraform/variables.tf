@@ -1,0 +1,342 @@
+# Inputs. Defaults give a small, safe deployment; `make deploy` sets artifact_version and
+# library_wheel. No variable carries a secret: credentials live in Secrets Manager only.
+
+variable "project_name" {
+  description = "Prefix of every resource name. Glue job names are <project_name>-<job key>, as shared/workflow.py glue_job_name() builds them, so keep the default unless workflow.py changes too."
+  type        = string
+  default     = "gamboge"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
+    error_message = "project_name must be 2-21 characters of lowercase letters, digits and hyphens, starting with a letter (it ends up in S3 bucket names)."
+  }
+}
+
+variable "environment" {
+  description = "Deployment stage, part of bucket names and tags (for example dev, staging, prod)."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region for every resource."
+  type        = string
+  default     = "eu-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like eu-west-2."
+  }
+}
+
+variable "extra_tags" {
+  description = "Tags added to every resource on top of project, environment and managed_by."
+  type        = map(string)
+  default     = {}
+}
+
+# --- artifacts ------------------------------------------------------------------------------
+
+variable "artifact_version" {
+  description = "Version of the uploaded job scripts and library wheel (an S3 key prefix in the artifacts bucket). `make deploy` sets it to the git commit; an older value rolls the jobs back."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", var.artifact_version))
+    error_message = "artifact_version must be 1-64 characters of letters, digits, dot, underscore or hyphen."
+  }
+}
+
+variable "library_wheel" {
+  description = "File name of the library wheel built by `make package` (dist/<name>), uploaded under the artifact version."
+  type        = string
+
+  validation {
+    condition     = can(regex("^gamboge-[0-9][A-Za-z0-9.+_]*-py3-none-any\\.whl$", var.library_wheel))
+    error_message = "library_wheel must be the pure-Python wheel `make package` builds, for example gamboge-0.1.0-py3-none-any.whl."
+  }
+}
+
+# --- network --------------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC the Glue connections and the warehouse live in."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be a valid CIDR block of /20 or larger (it is cut into /24 subnets)."
+  }
+}
+
+variable "availability_zone_suffixes" {
+  description = "The two availability zones (suffixes of aws_region, for example a and b) of the private subnets and the warehouse."
+  type        = list(string)
+  default     = ["a", "b"]
+
+  validation {
+    condition     = length(var.availability_zone_suffixes) == 2 && length(distinct(var.availability_zone_suffixes)) == 2 && alltrue([for suffix in var.availability_zone_suffixes : can(regex("^[a-z]$", suffix))])
+    error_message = "availability_zone_suffixes must be two different single letters."
+  }
+}
+
+variable "source_db_cidr_blocks" {
+  description = "Where the ToteSys PostgreSQL server lives: the ingest job may open connections to port source_db_port on these addresses only."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.source_db_cidr_blocks) > 0 && alltrue([for cidr in var.source_db_cidr_blocks : can(cidrhost(cidr, 0))])
+    error_message = "source_db_cidr_blocks must hold at least one valid CIDR block (use a /32 for one host)."
+  }
+}
+
+variable "source_db_port" {
+  description = "TCP port of the ToteSys PostgreSQL server."
+  type        = number
+  default     = 5432
+
+  validation {
+    condition     = var.source_db_port > 0 && var.source_db_port < 65536
+    error_message = "source_db_port must be a TCP port number."
+  }
+}
+
+# --- Glue jobs ------------------------------------------------------------------------------
+
+variable "schedule_expression" {
+  description = "When the workflow starts: a Glue cron expression (UTC) for the SCHEDULED trigger of the ingest job."
+  type        = string
+  default     = "cron(0/30 * * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.schedule_expression))
+    error_message = "schedule_expression must be a Glue cron expression such as cron(0/30 * * * ? *)."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the SCHEDULED trigger starts the workflow; false deploys everything but runs only on demand."
+  type        = bool
+  default     = true
+}
+
+variable "ingest_max_capacity" {
+  description = "DPUs of the Python shell ingest job: 0.0625 (1 GB memory) or 1 (16 GB)."
+  type        = number
+  default     = 0.0625
+
+  validation {
+    condition     = contains([0.0625, 1], var.ingest_max_capacity)
+    error_message = "A Python shell job takes 0.0625 or 1 DPU."
+  }
+}
+
+variable "spark_worker_type" {
+  description = "Glue worker type of the transform and load Spark jobs."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.spark_worker_type)
+    error_message = "spark_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "spark_max_workers" {
+  description = "Upper bound of workers for the Spark jobs; with auto scaling Glue uses fewer when the batch is small."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.spark_max_workers >= 2 && var.spark_max_workers <= 50
+    error_message = "spark_max_workers must be between 2 and 50."
+  }
+}
+
+variable "job_timeout_minutes" {
+  description = "Per-job timeout in minutes (ingest, transform, load); a run past it ends as TIMEOUT and alerts."
+  type        = map(number)
+  default = {
+    ingest    = 30
+    transform = 60
+    load      = 60
+  }
+
+  validation {
+    condition     = alltrue([for key in ["ingest", "transform", "load"] : try(var.job_timeout_minutes[key] >= 5 && var.job_timeout_minutes[key] <= 2880, false)])
+    error_message = "job_timeout_minutes needs ingest, transform and load, each between 5 and 2880."
+  }
+}
+
+variable "ingest_tables" {
+  description = "Comma-separated ToteSys tables the ingest job extracts (the --tables argument)."
+  type        = string
+  default     = "address,counterparty,currency,department,design,payment_type,staff,sales_order,purchase_order,transaction,payment"
+
+  validation {
+    condition     = can(regex("^[a-z_]+(,[a-z_]+)*$", var.ingest_tables))
+    error_message = "ingest_tables must be table names separated by commas, without spaces."
+  }
+}
+
+variable "ingest_reconcile" {
+  description = "Silent-update reconciliation of the ingest job (the --reconcile argument): auto, always or never."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = contains(["auto", "always", "never"], var.ingest_reconcile)
+    error_message = "ingest_reconcile must be auto, always or never."
+  }
+}
+
+variable "bookmark_option" {
+  description = "The --job-bookmark-option passed to the jobs that keep a bookmark (ingest, transform)."
+  type        = string
+  default     = "job-bookmark-enable"
+
+  validation {
+    condition     = contains(["job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause"], var.bookmark_option)
+    error_message = "bookmark_option must be job-bookmark-enable, job-bookmark-disable or job-bookmark-pause."
+  }
+}
+
+variable "max_reject_ratio" {
+  description = "The transform run fails when rejected/landed rows exceed this ratio (the --max_reject_ratio argument)."
+  type        = number
+  default     = 0.01
+
+  validation {
+    condition     = var.max_reject_ratio >= 0 && var.max_reject_ratio <= 1
+    error_message = "max_reject_ratio must be between 0 and 1."
+  }
+}
+
+# --- storage and logs -------------------------------------------------------------------------
+
+variable "landing_retention_days" {
+  description = "Days landed JSON Lines stay in the landing zone before they expire (the processed zone keeps the history)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.landing_retention_days >= 30
+    error_message = "landing_retention_days must be at least 30, so a failed transform can be replayed."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days an overwritten or deleted S3 object version is kept (undo window for bad writes)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1
+    error_message = "noncurrent_version_retention_days must be at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the CloudWatch log groups (job logs, VPC flow logs, RDS logs)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention period CloudWatch Logs accepts (for example 30, 90, 365)."
+  }
+}
+
+# --- warehouse ------------------------------------------------------------------------------
+
+variable "warehouse_engine_version" {
+  description = "PostgreSQL major version of the warehouse (the parameter group family follows it)."
+  type        = string
+  default     = "16"
+
+  validation {
+    condition     = contains(["14", "15", "16", "17"], var.warehouse_engine_version)
+    error_message = "warehouse_engine_version must be a PostgreSQL major version RDS supports: 14, 15, 16 or 17."
+  }
+}
+
+variable "warehouse_instance_class" {
+  description = "RDS instance class of the warehouse."
+  type        = string
+  default     = "db.t4g.micro"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.warehouse_instance_class))
+    error_message = "warehouse_instance_class must look like db.t4g.micro."
+  }
+}
+
+variable "warehouse_allocated_storage_gb" {
+  description = "Initial storage of the warehouse in GiB (storage autoscaling may grow it to 5x)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.warehouse_allocated_storage_gb >= 20 && var.warehouse_allocated_storage_gb <= 1000
+    error_message = "warehouse_allocated_storage_gb must be between 20 and 1000."
+  }
+}
+
+variable "warehouse_multi_az" {
+  description = "Run the warehouse with a standby in a second availability zone."
+  type        = bool
+  default     = true
+}
+
+variable "warehouse_backup_retention_days" {
+  description = "Days of automated warehouse backups (point-in-time recovery window)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.warehouse_backup_retention_days >= 1 && var.warehouse_backup_retention_days <= 35
+    error_message = "warehouse_backup_retention_days must be between 1 and 35 (0 would disable backups)."
+  }
+}
+
+variable "warehouse_deletion_protection" {
+  description = "Refuse to delete the warehouse instance; set false only to tear down a test environment."
+  type        = bool
+  default     = true
+}
+
+variable "warehouse_master_username" {
+  description = "Master user name of the warehouse; its password is generated and rotated by RDS in Secrets Manager."
+  type        = string
+  default     = "gamboge_admin"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.warehouse_master_username)) && !contains(["admin", "postgres", "rdsadmin"], var.warehouse_master_username)
+    error_message = "warehouse_master_username must be a lowercase PostgreSQL identifier and not a reserved name."
+  }
+}
+
+# --- alerting -------------------------------------------------------------------------------
+
+variable "alert_email_addresses" {
+  description = "E-mail addresses subscribed to failed/timed-out job alerts (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.alert_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "alert_email_addresses must be e-mail addresses."
+  }
+}
+
+variable "manage_catalog_encryption" {
+  description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Set false when another stack in the same account and region already manages them."
+  type        = bool
+  default     = true
+}
