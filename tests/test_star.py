@@ -369,7 +369,23 @@ def test_fact_output_columns_follow_the_schema(spark):
     facts = star.fact_sales_order(_typed(spark, "sales_order", [_sales_order()]))
     expected = [c.name for c in schema.star_table("fact_sales_order").data_columns] + [
         star.VERSION_KEY,
+        star.LANDED_BY,
         star.PARTITION_COLUMN,
     ]
     assert facts.columns == expected
-    assert_df_equality(facts.select("sales_order_id"), facts.select("sales_order_id"))
+
+
+def test_payment_type_dimension(spark):
+    stamp = {"created_at": "2022-11-03T14:20:49.962", "last_updated": "2022-11-03T14:20:49.962"}
+    types = _typed(
+        spark,
+        "payment_type",
+        [
+            {"payment_type_id": "1", "payment_type_name": "SALES_RECEIPT", **stamp},
+            {"payment_type_id": "3", "payment_type_name": "PURCHASE_PAYMENT", **stamp},
+        ],
+    )
+    expected = spark.createDataFrame(
+        [(1, "SALES_RECEIPT"), (3, "PURCHASE_PAYMENT")], star_schema(schema.star_table("dim_payment_type"))
+    )
+    assert_df_equality(star.dim_payment_type(types), expected, ignore_nullable=True, ignore_row_order=True)
