@@ -15,7 +15,7 @@ from shared import __version__, logs
 COMMANDS = [
     ("db", "shared.localpg_cli", "start, stop or locate the embedded local PostgreSQL"),
     ("seed", "shared.seed", "fill the ToteSys source with realistic generated history (--scale, --seed)"),
-    ("simulate", "shared.simulate", "append N working days of ToteSys activity: new orders, paid flips, silent updates"),
+    ("simulate", "shared.simulate", "append N working days of ToteSys activity: orders, paid flips, silent updates"),
     ("query", "shared.query", "run an Athena named query (or --sql) locally with DuckDB over the catalog"),
     ("transform", "shared.transform_cli", "landing zone → star schema Parquet + catalog (Glue Spark job)"),
 ]
