@@ -1,0 +1,386 @@
+"""The terraform under terraform/ against the code: one cannot drift from the other.
+
+shared/workflow.py declares the jobs, their scripts, Glue commands, arguments and the trigger graph
+once; these tests parse the terraform with python-hcl2 and fail when either side changes alone.
+They also hold the security invariants a reviewer looks for (no plaintext secret, no needless
+wildcard resource), and run terraform / checkov when those tools are present.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from shared import deploy, schema, workflow
+
+REPO = Path(__file__).resolve().parent.parent
+TERRAFORM = REPO / "terraform"
+ATHENA_SQL = REPO / "shared" / "sql" / "athena"
+CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+
+# Glue's own job parameters terraform may pass besides the workflow's arguments. Anything else in
+# default_arguments must be a workflow argument (--job-bookmark-option is one where workflow.py
+# lists it, and nowhere else).
+GLUE_OWN_ARGUMENTS = {
+    "--TempDir",
+    "--additional-python-modules",
+    "--extra-py-files",
+    "--job-language",
+    "--enable-auto-scaling",
+    "--enable-metrics",
+    "--enable-observability-metrics",
+    "--enable-continuous-cloudwatch-log",
+    "--continuous-log-logGroup",
+    "--enable-spark-ui",
+    "--spark-event-logs-path",
+    "--enable-glue-datacatalog",
+}
+SPARK_REQUIRED_GLUE_ARGUMENTS = {
+    "--TempDir",
+    "--additional-python-modules",
+    "--enable-auto-scaling",
+    "--enable-metrics",
+    "--enable-continuous-cloudwatch-log",
+}
+EXPECTED_NAMED_QUERY_FILES = {
+    "sales_by_month_and_currency.sql",
+    "top_designs_by_revenue.sql",
+    "outstanding_payments.sql",
+    "sales_order_current_state.sql",
+}
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _terraform_files(root: Path = TERRAFORM):
+    return sorted(p for p in root.rglob("*.tf") if ".terraform" not in p.parts)
+
+
+def _parse(path: Path) -> dict:
+    with path.open() as handle:
+        return hcl2.load(handle)
+
+
+@pytest.fixture(scope="module")
+def root_module() -> dict:
+    """The root module's blocks merged across files: {"resource": {type: {name: body}}, ...}."""
+    merged = {"resource": {}, "data": {}, "locals": {}, "variable": {}, "output": {}, "module": {}}
+    for path in sorted(TERRAFORM.glob("*.tf")):
+        parsed = _parse(path)
+        for kind in ("resource", "data"):
+            for block in parsed.get(kind, []):
+                for rtype, named in block.items():
+                    for name, body in named.items():
+                        assert name not in merged[kind].setdefault(rtype, {}), f"{rtype}.{name} declared twice"
+                        merged[kind][rtype][name] = body
+        for kind in ("locals",):
+            for block in parsed.get(kind, []):
+                merged[kind].update(block)
+        for kind in ("variable", "output", "module"):
+            for block in parsed.get(kind, []):
+                merged[kind].update(block)
+    return merged
+
+
+def _resources(root_module: dict, rtype: str) -> dict:
+    return root_module["resource"].get(rtype, {})
+
+
+def _reference(value: str) -> str:
+    """'${aws_glue_job.ingest.name}' → 'aws_glue_job.ingest.name'."""
+    match = re.fullmatch(r"\$\{(.+)\}", value)
+    assert match, f"expected a single reference, got {value!r}"
+    return match.group(1)
+
+
+def _job_key_of(reference: str) -> str:
+    match = re.fullmatch(r"\$\{aws_glue_job\.([a-z_]+)\.name\}", reference)
+    assert match, f"trigger must name a job as ${{aws_glue_job.<key>.name}}, got {reference!r}"
+    return match.group(1)
+
+
+def test_every_terraform_file_parses_with_python_hcl2():
+    files = _terraform_files()
+    assert len(files) >= 10, "terraform/ looks empty"
+    for path in files:
+        parsed = _parse(path)
+        assert isinstance(parsed, dict) and parsed, f"{path} parsed to nothing"
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def test_jobs_are_exactly_the_workflow_jobs(root_module):
+    jobs = _resources(root_module, "aws_glue_job")
+    assert set(jobs) == set(workflow.JOBS_BY_KEY), "one aws_glue_job per workflow.JOBS key, named by the key"
+
+
+def test_job_names_follow_glue_job_name(root_module):
+    assert root_module["variable"]["project_name"]["default"] == workflow.WORKFLOW_NAME
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        assert job["name"] == workflow.glue_job_name(key, prefix="${var.project_name}")
+
+
+def test_script_paths_exist_and_are_what_the_jobs_point_at(root_module):
+    scripts = root_module["locals"]["job_scripts"]
+    assert scripts == {spec.key: spec.script for spec in workflow.JOBS}
+    for spec in workflow.JOBS:
+        assert (REPO / spec.script).is_file(), f"{spec.script} (workflow.JOBS[{spec.key!r}].script) is missing"
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        (command,) = job["command"]
+        expected = '${local.artifact_prefix}/${local.job_scripts["' + key + '"]}'
+        assert command["script_location"] == expected
+
+
+def test_glue_commands_and_versions(root_module):
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        spec = workflow.job(key)
+        (command,) = job["command"]
+        assert command["name"] == spec.glue_command
+        if spec.glue_command == "pythonshell":
+            assert command["python_version"] == "3.9", "Glue Python shell runs Python 3.9"
+            assert "glue_version" not in job and "worker_type" not in job
+        else:
+            assert spec.glue_command == "glueetl"
+            assert job["glue_version"] == "5.0"
+            assert job["default_arguments"]["--enable-auto-scaling"] == "true"
+        (execution,) = job["execution_property"]
+        assert execution["max_concurrent_runs"] == 1
+        assert job["timeout"], f"{key} needs a timeout"
+        assert job["security_configuration"] == "${aws_glue_security_configuration.jobs.name}"
+
+
+def test_job_arguments_are_exactly_the_workflow_arguments(root_module):
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        spec = workflow.job(key)
+        passed = set(job["default_arguments"])
+        own = passed & GLUE_OWN_ARGUMENTS
+        workflow_side = {"--" + name for name in spec.arguments}
+        assert passed - own == workflow_side, (
+            f"{key}: terraform passes {sorted(passed - own)}, workflow.JOBS declares {sorted(workflow_side)}"
+        )
+
+
+def test_glue_arguments_every_job_needs(root_module):
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        arguments = job["default_arguments"]
+        assert arguments["--additional-python-modules"] == "${local.library_wheel_uri}"
+        assert arguments["--TempDir"].startswith("s3://${local.temp_bucket}/")
+        if workflow.job(key).glue_command == "glueetl":
+            assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
+            assert arguments["--enable-metrics"] == "true"
+            assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+
+
+def test_bookmark_option_choices_match_the_workflow(root_module):
+    (validation,) = root_module["variable"]["bookmark_option"]["validation"]
+    declared = set(re.findall(r"job-bookmark-[a-z]+", validation["condition"]))
+    assert declared == set(workflow.BOOKMARK_CHOICES)
+    assert root_module["variable"]["bookmark_option"]["default"] in workflow.BOOKMARK_CHOICES
+
+
+def test_ingest_tables_default_is_every_source_table(root_module):
+    default = root_module["variable"]["ingest_tables"]["default"]
+    assert default.split(",") == list(schema.SOURCE_TABLE_NAMES)
+
+
+# --- workflow -----------------------------------------------------------------------------------
+
+
+def test_workflow_graph_matches_the_after_fields(root_module):
+    (workflow_body,) = _resources(root_module, "aws_glue_workflow").values()
+    assert workflow_body["name"] == "${var.project_name}"
+    assert workflow_body["max_concurrent_runs"] == 1
+
+    scheduled, edges = [], set()
+    for name, trigger in _resources(root_module, "aws_glue_trigger").items():
+        assert trigger["workflow_name"] == "${aws_glue_workflow.pipeline.name}", f"{name} is outside the workflow"
+        targets = [_job_key_of(action["job_name"]) for action in trigger["actions"]]
+        if trigger["type"] == "SCHEDULED":
+            scheduled += targets
+            continue
+        assert trigger["type"] == "CONDITIONAL", f"{name}: unexpected trigger type {trigger['type']}"
+        (predicate,) = trigger["predicate"]
+        (condition,) = predicate["conditions"]
+        assert condition["state"] == "SUCCEEDED" and condition["logical_operator"] == "EQUALS"
+        for target in targets:
+            edges.add((_job_key_of(condition["job_name"]), target))
+
+    assert scheduled == [spec.key for spec in workflow.JOBS if spec.after is None]
+    assert edges == {(spec.after, spec.key) for spec in workflow.JOBS if spec.after is not None}
+
+
+def test_failure_alerts_cover_every_job(root_module):
+    (rule,) = _resources(root_module, "aws_cloudwatch_event_rule").values()
+    pattern = rule["event_pattern"]
+    for spec in workflow.JOBS:
+        assert f"aws_glue_job.{spec.key}.name" in pattern
+    assert '"FAILED"' in pattern and '"TIMEOUT"' in pattern
+    (topic,) = _resources(root_module, "aws_sns_topic").values()
+    assert topic["kms_master_key_id"] == "${aws_kms_key.data.arn}"
+
+
+# --- Athena -------------------------------------------------------------------------------------
+
+
+def test_named_queries_come_from_every_file_in_shared_sql_athena(root_module):
+    sql_files = {p.name for p in ATHENA_SQL.glob("*.sql")}
+    assert EXPECTED_NAMED_QUERY_FILES <= sql_files
+    for name in sql_files:
+        assert (ATHENA_SQL / name).read_text().strip(), f"{name} is empty"
+
+    local = root_module["locals"]
+    assert local["athena_sql_dir"] == "${path.module}/../shared/sql/athena"
+    assert (TERRAFORM / "../shared/sql/athena").resolve() == ATHENA_SQL.resolve()
+    assert local["athena_query_files"] == '${fileset(local.athena_sql_dir, "*.sql")}'
+    (query,) = _resources(root_module, "aws_athena_named_query").values()
+    assert query["for_each"] == "${local.athena_query_files}"
+    assert query["query"] == '${file("${local.athena_sql_dir}/${each.value}")}'
+
+
+def test_athena_workgroup_enforces_encrypted_results(root_module):
+    (workgroup,) = _resources(root_module, "aws_athena_workgroup").values()
+    (configuration,) = workgroup["configuration"]
+    assert configuration["enforce_workgroup_configuration"] is True
+    (result,) = configuration["result_configuration"]
+    (encryption,) = result["encryption_configuration"]
+    assert encryption["encryption_option"] == "SSE_KMS"
+
+
+# --- deploy and terraform agree on where artifacts live ----------------------------------------
+
+
+def test_deploy_uploads_where_the_jobs_point(root_module, tmp_path):
+    local = root_module["locals"]
+    assert local["artifact_prefix"] == "s3://${local.artifacts_bucket}/${var.artifact_version}"
+    assert local["library_wheel_uri"] == "${local.artifact_prefix}/${var.library_wheel}"
+
+    wheel = tmp_path / "gamboge-0.1.0-py3-none-any.whl"
+    uploads = {key: path for path, key in deploy.artifact_uploads("v1", wheel)}
+    # Evaluate the terraform expressions for version v1 and compare with deploy's keys.
+    for key in _resources(root_module, "aws_glue_job"):
+        script = local["job_scripts"][key]
+        assert "v1/" + script in uploads
+        assert uploads["v1/" + script] == REPO / script
+    assert uploads["v1/" + wheel.name] == wheel
+    (validation,) = root_module["variable"]["library_wheel"]["validation"]
+    pattern = re.search(r'regex\("(.+)", var\.library_wheel\)', validation["condition"]).group(1)
+    assert re.match(pattern.replace("\\\\", "\\"), wheel.name)
+
+
+def test_deploy_without_terraform_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert deploy.main(["--version", "v1"]) == 2
+    assert "terraform is not installed" in capsys.readouterr().err
+
+
+def test_deploy_without_aws_credentials_says_so(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/terraform")
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert deploy.main(["--version", "v1"]) == 2
+    assert "no AWS credentials" in capsys.readouterr().err
+
+
+# --- security invariants a reviewer checks ------------------------------------------------------
+
+
+def _iam_statements():
+    for path in _terraform_files():
+        for block in _parse(path).get("data", []):
+            for name, body in block.get("aws_iam_policy_document", {}).items():
+                for statement in body.get("statement", []):
+                    yield f"{path.name}:{name}", statement
+
+
+def test_no_wildcard_resource_where_it_can_be_scoped():
+    # Only actions without resource-level permissions may use "*".
+    unscopable = re.compile(r"^(cloudwatch:PutMetricData|ec2:Describe[A-Za-z]+)$")
+    for where, statement in _iam_statements():
+        if statement.get("effect") == "Deny":
+            continue
+        if "*" in statement.get("resources", []):
+            actions = statement.get("actions", [])
+            assert all(unscopable.match(a) for a in actions), f"{where}: '*' resource for {actions}"
+
+
+def test_no_plaintext_secret_in_terraform(root_module):
+    assert "aws_secretsmanager_secret_version" not in root_module["resource"], "secret values stay out of state"
+    (warehouse,) = _resources(root_module, "aws_db_instance").values()
+    assert warehouse["manage_master_user_password"] is True and "password" not in warehouse
+    assert warehouse["storage_encrypted"] is True and warehouse["publicly_accessible"] is False
+    (parameters,) = _resources(root_module, "aws_db_parameter_group").values()
+    assert {"name": "rds.force_ssl", "value": "1"}.items() <= next(
+        p for p in parameters["parameter"] if p["name"] == "rds.force_ssl"
+    ).items()
+    for variable in root_module["variable"]:
+        assert not re.search(r"password|secret_value", variable), f"variable {variable} would carry a secret"
+
+
+def test_every_lake_bucket_uses_the_secure_bucket_module(root_module):
+    (bucket_module,) = root_module["module"].values()
+    assert bucket_module["source"] == "./modules/secure_bucket"
+    buckets = set(root_module["locals"]["lake_buckets"])
+    assert buckets == {"landing", "processed", "artifacts", "temp", "athena-results"}
+    assert set(_resources(root_module, "aws_s3_bucket")) == {"access_logs"}, "new buckets go through the module"
+
+
+# --- tools, when present --------------------------------------------------------------------------
+
+
+def _terraform_binary():
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform is not installed: fmt/validate checks skipped")
+    return binary
+
+
+def test_terraform_fmt():
+    binary = _terraform_binary()
+    result = subprocess.run(
+        [binary, "fmt", "-check", "-recursive", "-diff", str(TERRAFORM)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, "terraform fmt would change:\n" + result.stdout
+
+
+@pytest.mark.slow  # downloads the AWS provider where a registry is reachable
+def test_terraform_validate(tmp_path):
+    binary = _terraform_binary()
+    env = dict(os.environ, TF_DATA_DIR=str(tmp_path / "tfdata"), TF_IN_AUTOMATION="1")
+    init = subprocess.run(
+        [binary, f"-chdir={TERRAFORM}", "init", "-backend=false", "-input=false", "-no-color"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if init.returncode != 0:
+        pytest.skip("terraform validate skipped: the AWS provider cannot be downloaded here")
+    result = subprocess.run(
+        [binary, f"-chdir={TERRAFORM}", "validate", "-no-color"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_checkov_reports_no_failed_check():
+    if not CHECKOV.exists():
+        pytest.skip("no .venv-checkov: run `make .venv-checkov`")
+    result = subprocess.run(
+        [str(CHECKOV), "--config-file", str(REPO / ".checkov.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "Failed checks: 0" in result.stdout
