@@ -37,12 +37,31 @@ test: install  ## the default test suite (skips slow scale/fault-matrix tests)
 test-all: install  ## every test, including slow scale and fault-matrix tests
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
-lint: install  ## ruff, format check, Python 3.9 compatibility of the ingest path
+# checkov pins its own (old) boto3, so it lives in a virtualenv of its own.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
+
+lint: install $(CHECKOV_STAMP)  ## ruff, format check, Python 3.9 ingest path, terraform fmt/validate, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/vermin --no-tips --violations -t=3.9- $(INGEST_PATH)
 	@if [ -n "$(PY39)" ]; then $(PY39) -m py_compile $(INGEST_PATH) && echo "python3.9 compiles the ingest path"; \
 	else echo "python3.9 not found: vermin's check stands alone"; fi
+	@if ! command -v terraform >/dev/null 2>&1; then echo "terraform not found: fmt and validate skipped"; \
+	else terraform fmt -check -recursive terraform && echo "terraform fmt: clean" && \
+	  if terraform -chdir=terraform init -backend=false -input=false >/dev/null 2>&1; \
+	  then terraform -chdir=terraform validate; \
+	  else echo "terraform validate skipped: the AWS provider cannot be downloaded here"; fi; fi
+	.venv-checkov/bin/checkov --config-file .checkov.yaml
+
+.venv-checkov: $(CHECKOV_STAMP)  ## checkov in its own virtualenv (offline scans: --skip-download)
+
+$(CHECKOV_STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=...)"; exit 1; }
+	@test -d .venv-checkov || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $(CHECKOV_STAMP)
 
 bench: install  ## benchmarks against raw PostgreSQL COPY and DuckDB (SCALE=1,10,100)
 	$(BIN)/python -m bench --scale $(SCALE)
