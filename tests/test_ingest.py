@@ -1,0 +1,434 @@
+"""The ingest job against a real PostgreSQL: landing files, manifests, bookmarks, reconciliation, errors."""
+
+import gzip
+import json
+import os
+
+import psycopg
+import pytest
+
+from shared import bookmarks, bookmarks_cli, ingest, manifests, schema, storage
+
+# A small, realistic ToteSys: millisecond timestamps (one whole second), money as numeric(10,2),
+# NULLable columns, an apostrophe in an email, "Leds" (sic), enum columns and a payment batch.
+SOURCE_ROWS = """
+INSERT INTO currency VALUES
+  (1, 'GBP', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (2, 'USD', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (3, 'EUR', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962');
+INSERT INTO department VALUES
+  (1, 'Sales', 'Manchester', 'Richard Roma', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (2, 'Purchasing', 'Leds', NULL, '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962');
+INSERT INTO staff VALUES
+  (1, 'Jeremie', 'Franey', 1, 'jeremie.franey@terrifictotes.com', '2022-11-03 14:20:51.563', '2022-11-03 14:20:51.563'),
+  (2, 'Irving', 'O''Keefe', 2, 'irving.o''keefe@terrifictotes.com', '2022-11-03 14:20:51.563',
+   '2022-11-03 14:20:51.563');
+INSERT INTO address VALUES
+  (1, '6826 Herzog Via', NULL, 'Avon', 'New Patienceburgh', '28441', 'Turkey', '1803 637401',
+   '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (2, '179 Alexie Cliffs', 'Suite 1', NULL, 'Aliso Viejo', '99305-7380', 'San Marino', '9621 880720',
+   '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962');
+INSERT INTO counterparty VALUES
+  (1, 'Fahey and Sons', 1, 'Micheal Toy', 'Mrs. Lucy Runolfsdottir', '2022-11-03 14:20:51.563',
+   '2022-11-03 14:20:51.563'),
+  (2, 'Leannon, Predovic and Morar', 2, NULL, NULL, '2022-11-03 14:20:51.563', '2022-11-03 14:20:51.563');
+INSERT INTO payment_type VALUES
+  (1, 'SALES_RECEIPT', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (2, 'SALES_REFUND', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (3, 'PURCHASE_PAYMENT', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'),
+  (4, 'PURCHASE_REFUND', '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962');
+INSERT INTO design (design_id, created_at, design_name, file_location, file_name, last_updated) VALUES
+  (1, '2022-11-03 14:20:49.962', 'Wooden', '/usr', 'wooden-20220717-npgz.json', '2022-11-03 14:20:49.962'),
+  (2, '2023-01-12 18:50:09.935', 'Bronze', '/private', 'bronze-20221024-4dds.json', '2023-01-12 18:50:09.935');
+INSERT INTO sales_order VALUES
+  (1, '2024-02-05 09:26:10', '2024-02-05 09:26:10', 1, 1, 1, 100, 3.50, 1, '2024-02-08', '2024-02-07', 1),
+  (2, '2024-02-05 10:14:42.186', '2024-02-05 10:14:42.186', 2, 1, 2, 42871, 2.94, 2, '2024-02-10', '2024-02-06', 2);
+INSERT INTO purchase_order VALUES
+  (1, '2024-02-05 11:01:03.017', '2024-02-05 11:01:03.017', 2, 1, 'ZDOI5EA', 371, 361.39, 2, '2024-02-07',
+   '2024-02-09', 1);
+INSERT INTO transaction VALUES
+  (1, 'SALE', 1, NULL, '2024-02-05 09:26:10', '2024-02-05 09:26:10'),
+  (2, 'SALE', 2, NULL, '2024-02-05 10:14:42.186', '2024-02-05 10:14:42.186'),
+  (3, 'PURCHASE', NULL, 1, '2024-02-05 11:01:03.017', '2024-02-05 11:01:03.017');
+INSERT INTO payment VALUES
+  (1, '2024-02-05 09:26:10', '2024-02-05 09:26:10', 1, 1, 350.00, 1, 1, false, '2024-02-07', 67305075, 31622269),
+  (2, '2024-02-05 10:14:42.186', '2024-02-05 10:14:42.186', 2, 2, 126040.74, 2, 1, false, '2024-02-06',
+   81718079, 47839086),
+  (3, '2024-02-05 11:01:03.017', '2024-02-05 11:01:03.017', 3, 1, 134075.69, 2, 3, false, '2024-02-09',
+   66213052, 32948074);
+"""
+ROW_COUNTS = {
+    "address": 2,
+    "counterparty": 2,
+    "currency": 3,
+    "department": 2,
+    "design": 2,
+    "payment_type": 4,
+    "staff": 2,
+    "sales_order": 2,
+    "purchase_order": 1,
+    "transaction": 3,
+    "payment": 3,
+}
+PASSWORD = "s3cret-never-logged"
+
+
+@pytest.fixture()
+def source(fresh_db, monkeypatch):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(schema.source_ddl())
+        conn.execute(SOURCE_ROWS)
+    monkeypatch.setenv("GAMBOGE_SOURCE_DSN", fresh_db)
+    return fresh_db
+
+
+@pytest.fixture()
+def lake(tmp_path):
+    return {"landing_uri": (tmp_path / "landing").as_uri(), "state_uri": (tmp_path / "state").as_uri()}
+
+
+def sql(dsn, statement, params=None):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def ingest_run(lake, **options):
+    """One run like the job does it; returns the manifest it committed."""
+    arguments = dict(lake, **options)
+    if "bookmark" in arguments:
+        arguments["job-bookmark-option"] = arguments.pop("bookmark")
+    before = set(manifests.list_run_ids(lake["landing_uri"]))
+    assert ingest.run_job(arguments) == 0
+    (run_id,) = set(manifests.list_run_ids(lake["landing_uri"])) - before
+    return manifests.read_manifest(manifests.manifest_uri(lake["landing_uri"], run_id))
+
+
+def landed(manifest, table, kind=None):
+    lines = []
+    for entry in manifest["tables"][table]["files"]:
+        if kind is None or entry["kind"] == kind:
+            data = storage.read_bytes(entry["uri"])
+            text = gzip.decompress(data) if entry["uri"].endswith(".gz") else data
+            lines += text.decode("utf-8").splitlines()
+    return lines
+
+
+def landed_ids(manifest, table, kind=None):
+    pk = schema.source_table(table).primary_key
+    return sorted(json.loads(line)[pk] for line in landed(manifest, table, kind))
+
+
+def row_to_json(dsn, table, where="TRUE"):
+    return sorted(r[0] for r in sql(dsn, f'SELECT row_to_json(t)::text FROM "{table}" t WHERE {where}'))
+
+
+def state_of(lake):
+    return bookmarks.load(lake["state_uri"], "ingest")
+
+
+def test_first_run_lands_every_row_once_byte_identical_to_row_to_json(source, lake):
+    manifest = ingest_run(lake)
+
+    assert manifest["job"] == "ingest" and manifest["empty"] is False
+    assert manifest["bookmark_option"] == "job-bookmark-enable"
+    for table, count in ROW_COUNTS.items():
+        entry = manifest["tables"][table]
+        assert entry["rows"] == count
+        assert sorted(landed(manifest, table)) == row_to_json(source, table)
+        assert [f["kind"] for f in entry["files"]] == ["full"]
+        assert entry["files"][0]["bytes"] == storage.size(entry["files"][0]["uri"])
+        assert entry["schema_drift"] == {"added": [], "dropped": []}
+        assert entry["low_watermark"] is None
+    date = manifest["snapshot_time"][:10]
+    uri = manifest["tables"]["payment"]["files"][0]["uri"]
+    assert uri == f"{lake['landing_uri']}/payment/ingest_date={date}/{manifest['run_id']}-1.jsonl"
+    assert manifest["tables"]["payment"]["high_watermark"] == "2024-02-05T11:01:03.017"
+    first = json.loads(landed(manifest, "sales_order")[0])
+    assert first["created_at"] == "2024-02-05T09:26:10"  # whole second: no fraction, as row_to_json
+    assert '"unit_price":3.50' in landed(manifest, "sales_order")[0]  # numeric stays exact
+    assert state_of(lake)["tables"]["payment"]["watermark"] == "2024-02-05T11:01:03.017"
+
+
+def test_second_run_without_change_lands_nothing(source, lake):
+    ingest_run(lake)
+    state = state_of(lake)
+    files_before = storage.list_uris(lake["landing_uri"], ".jsonl")
+
+    manifest = ingest_run(lake)
+
+    assert manifest["empty"] is True
+    assert all(t["rows"] == 0 and t["files"] == [] for t in manifest["tables"].values())
+    assert storage.list_uris(lake["landing_uri"], ".jsonl") == files_before
+    assert manifest["tables"]["payment"]["low_watermark"] == "2024-02-05T10:56:03.017"
+    assert {t: e["watermark"] for t, e in state_of(lake)["tables"].items()} == {
+        t: e["watermark"] for t, e in state["tables"].items()
+    }
+
+
+def test_new_rows_a_shared_timestamp_batch_and_silent_updates_land_exactly_once(source, lake):
+    ingest_run(lake, reconcile="always")
+    sql(
+        source,
+        """
+        INSERT INTO sales_order VALUES
+          (3, '2024-02-06 08:12:00.5', '2024-02-06 08:12:00.5', 1, 2, 1, 7, 12.00, 3, '2024-02-09', '2024-02-08', 2);
+        INSERT INTO transaction VALUES (4, 'SALE', 3, NULL, '2024-02-06 08:12:00.5', '2024-02-06 08:12:00.5');
+        INSERT INTO payment VALUES (4, '2024-02-06 08:12:00.5', '2024-02-06 08:12:00.5', 4, 1, 84.00, 3, 1, false,
+          '2024-02-08', 11111111, 22222222);
+        -- the 07:55 batch: several payments flip paid with ONE shared last_updated
+        UPDATE payment SET paid = true, last_updated = '2024-02-06 07:55:11.000' WHERE payment_id IN (1, 2, 3);
+        -- silent updates: content changes, last_updated does not
+        UPDATE sales_order SET design_id = 2, agreed_delivery_date = '2024-02-12' WHERE sales_order_id = 1;
+        UPDATE design SET file_location = '/opt' WHERE design_id = 1;
+        """,
+    )
+
+    manifest = ingest_run(lake, reconcile="always")
+
+    assert landed_ids(manifest, "payment") == [1, 2, 3, 4]
+    assert sorted(landed(manifest, "payment")) == row_to_json(source, "payment")
+    assert landed_ids(manifest, "transaction") == [4]
+    assert landed_ids(manifest, "sales_order", "incremental") == [3]
+    assert landed_ids(manifest, "sales_order", "reconcile") == [1]
+    assert landed(manifest, "sales_order", "reconcile") == row_to_json(source, "sales_order", "sales_order_id = 1")
+    assert manifest["tables"]["sales_order"]["reconciled"] == {"changed": 1, "new": 0}
+    assert landed_ids(manifest, "design", "reconcile") == [1]
+    assert manifest["tables"]["payment"]["reconciled"] == {"changed": 0, "new": 0}
+    assert manifest["tables"]["currency"]["rows"] == 0
+    assert [f["uri"].rsplit("/", 1)[1] for f in manifest["tables"]["sales_order"]["files"]] == [
+        manifest["run_id"] + "-1.jsonl",
+        manifest["run_id"] + "-2.jsonl",
+    ]
+
+    again = ingest_run(lake, reconcile="always")
+    assert again["empty"] is True
+    assert again["tables"]["sales_order"]["reconciled"] == {"changed": 0, "new": 0}
+
+
+def test_reconcile_ignores_changes_already_landed_by_incremental_runs(source, lake):
+    ingest_run(lake, reconcile="never")
+    sql(source, "UPDATE payment SET paid = true, last_updated = '2024-02-06 07:55:11' WHERE payment_id = 1")
+    assert landed_ids(ingest_run(lake, reconcile="never"), "payment") == [1]
+    sql(source, "UPDATE payment SET payment_date = '2024-02-10' WHERE payment_id = 2")  # silent
+
+    manifest = ingest_run(lake, reconcile="always")
+
+    assert landed_ids(manifest, "payment", "reconcile") == [2]
+    assert manifest["tables"]["payment"]["reconciled"] == {"changed": 1, "new": 0}
+
+
+def test_late_commit_inside_the_overlap_is_landed_and_boundary_rows_are_not_relanded(source, lake):
+    ingest_run(lake)
+    assert state_of(lake)["tables"]["payment"]["boundary"]  # rows near the watermark are remembered
+    # Committed after the snapshot, with a last_updated a minute below the watermark (11:01:03.017).
+    sql(
+        source,
+        """
+        INSERT INTO sales_order VALUES
+          (9, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123', 1, 1, 1, 1, 1.00, 1, '2024-02-08', '2024-02-07', 1);
+        INSERT INTO transaction VALUES (9, 'SALE', 9, NULL, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123');
+        INSERT INTO payment VALUES (9, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123', 9, 1, 1.00, 1, 1, false,
+          '2024-02-07', 1, 2);
+        """,
+    )
+
+    manifest = ingest_run(lake)
+
+    assert landed_ids(manifest, "payment") == [9]  # payment 3 (at the watermark) was re-read, not re-landed
+    assert landed_ids(manifest, "transaction") == [9]
+    assert landed_ids(manifest, "sales_order") == [9]
+    assert manifest["tables"]["payment"]["files"][0]["kind"] == "incremental"
+    assert state_of(lake)["tables"]["payment"]["watermark"] == "2024-02-05T11:01:03.017"
+
+
+def test_pause_reads_from_the_bookmark_without_moving_it_and_disable_extracts_everything(source, lake):
+    ingest_run(lake)
+    before = storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json"))
+    sql(
+        source,
+        "UPDATE currency SET currency_code = 'CHF', last_updated = '2024-03-01 09:00:00.001' WHERE currency_id = 3",
+    )
+
+    for _ in range(2):  # paused: the same change lands again, and the bookmark stays
+        paused = ingest_run(lake, bookmark="job-bookmark-pause")
+        assert landed_ids(paused, "currency") == [3]
+        assert paused["bookmark_option"] == "job-bookmark-pause"
+        assert storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json")) == before
+
+    disabled = ingest_run(lake, bookmark="job-bookmark-disable")
+    assert {t: e["rows"] for t, e in disabled["tables"].items()} == ROW_COUNTS
+    assert {f["kind"] for t in disabled["tables"].values() for f in t["files"]} == {"full"}
+    assert storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json")) == before
+
+    enabled = ingest_run(lake)
+    assert landed_ids(enabled, "currency") == [3]
+    assert state_of(lake)["tables"]["currency"]["watermark"] == "2024-03-01T09:00:00.001"
+
+
+def test_tables_argument_limits_the_run_and_keeps_other_tables_bookmarks(source, lake):
+    ingest_run(lake)
+    sql(source, "UPDATE staff SET last_name = 'Smith', last_updated = '2024-03-01 10:00:00' WHERE staff_id = 1")
+    sql(source, "UPDATE currency SET last_updated = '2024-03-01 10:00:00' WHERE currency_id = 1")
+
+    manifest = ingest_run(lake, tables="staff")
+
+    assert list(manifest["tables"]) == ["staff"] and landed_ids(manifest, "staff") == [1]
+    assert landed_ids(ingest_run(lake), "currency") == [1]
+
+
+def test_a_new_upstream_column_is_carried_and_reported_as_drift(source, lake):
+    ingest_run(lake)
+    sql(source, "ALTER TABLE design ADD COLUMN colour text")
+    sql(source, "UPDATE design SET colour = 'teal', last_updated = '2024-03-01 12:00:00.250' WHERE design_id = 2")
+
+    manifest = ingest_run(lake)
+
+    assert manifest["tables"]["design"]["schema_drift"] == {"added": ["colour"], "dropped": []}
+    assert landed(manifest, "design") == row_to_json(source, "design", "design_id = 2")
+    assert json.loads(landed(manifest, "design")[0])["colour"] == "teal"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ("ALTER TABLE staff DROP COLUMN email_address", "staff.email_address"),
+        ("ALTER TABLE payment RENAME COLUMN last_updated TO updated_at", "payment.last_updated"),
+        ('DROP TABLE "transaction" CASCADE', "table transaction"),
+    ],
+)
+def test_a_broken_source_schema_fails_naming_the_table_or_column_and_keeps_the_bookmark(source, lake, change, named):
+    ingest_run(lake)
+    before = storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json"))
+    manifests_before = manifests.list_run_ids(lake["landing_uri"])
+    sql(source, change)
+
+    with pytest.raises(ingest.IngestError, match=named.replace(".", r"\.")):
+        ingest.run(ingest.settings_from_arguments(dict(lake)))
+    assert ingest.run_job(dict(lake)) == 1
+
+    assert storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json")) == before
+    assert manifests.list_run_ids(lake["landing_uri"]) == manifests_before
+
+
+def test_unreachable_database_and_bad_credentials_fail_without_leaking_the_password(pg_server, lake, monkeypatch):
+    closed_port = pg_server.dsn("postgres").replace(f":{pg_server.port}/", ":1/")
+    for dsn, reason in [
+        (closed_port.replace("gamboge@", f"gamboge:{PASSWORD}@"), "Connection refused"),
+        (pg_server.dsn("no_such_database").replace("gamboge@", f"gamboge:{PASSWORD}@"), "no_such_database"),
+    ]:
+        monkeypatch.setenv("GAMBOGE_SOURCE_DSN", dsn)
+        with pytest.raises(ingest.IngestError) as failure:
+            ingest.run(ingest.settings_from_arguments(dict(lake)))
+        assert "cannot connect to the source database" in str(failure.value)
+        assert reason in str(failure.value)
+        assert PASSWORD not in str(failure.value)
+        assert ingest.run_job(dict(lake)) == 1
+    assert not storage.exists(bookmarks.bookmark_uri(lake["state_uri"], "ingest"))
+
+
+def test_gzip_landing_files_round_trip(source, lake):
+    manifest = ingest_run(lake, compression="gzip")
+    entry = manifest["tables"]["payment"]["files"][0]
+    assert entry["uri"].endswith(".jsonl.gz")
+    assert sorted(landed(manifest, "payment")) == row_to_json(source, "payment")
+
+
+def test_bookmarks_command_shows_and_resets(source, lake, capsys):
+    import argparse
+
+    ingest_run(lake)
+    parser = argparse.ArgumentParser()
+    bookmarks_cli.configure_parser(parser)
+
+    assert bookmarks_cli.main(parser.parse_args(["show", "--table", "payment", "--state_uri", lake["state_uri"]])) == 0
+    assert json.loads(capsys.readouterr().out)["watermark"] == "2024-02-05T11:01:03.017"
+    fingerprint = state_of(lake)["tables"]["payment"]["fingerprints"][0]
+    assert storage.exists(fingerprint)
+
+    assert bookmarks_cli.main(parser.parse_args(["reset", "--table", "payment", "--state_uri", lake["state_uri"]])) == 0
+    assert "payment" not in state_of(lake)["tables"] and "staff" in state_of(lake)["tables"]
+    assert not storage.exists(fingerprint)
+    assert landed_ids(ingest_run(lake), "payment") == [1, 2, 3]  # full again, for that table only
+
+
+# --- s3:// and Secrets Manager against a moto server -----------------------------------------------
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 - local test server
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.1)
+    yield endpoint
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture()
+def aws(moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    storage.reset_clients()
+    yield
+    storage.reset_clients()
+
+
+def test_s3_landing_with_the_source_secret_from_secrets_manager(source, aws, monkeypatch):
+    import uuid
+
+    import boto3
+    from psycopg.conninfo import conninfo_to_dict
+
+    bucket = "gamboge-" + uuid.uuid4().hex[:8]
+    boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    parts = conninfo_to_dict(source)
+    secret = {
+        "host": parts["host"],
+        "port": int(parts["port"]),
+        "dbname": parts["dbname"],
+        "username": parts["user"],
+        "password": PASSWORD,  # the embedded server trusts loopback: any password is accepted
+        "sslmode": "disable",  # the test server has no TLS; on AWS the default is require
+    }
+    secret_id = "totesys-" + uuid.uuid4().hex[:6]
+    boto3.client("secretsmanager").create_secret(Name=secret_id, SecretString=json.dumps(secret))
+    monkeypatch.setenv("GAMBOGE_SOURCE_DSN", "postgresql://nobody@127.0.0.1:1/not_used")
+    lake = {
+        "landing_uri": f"s3://{bucket}/landing",
+        "state_uri": f"s3://{bucket}/state",
+        "source_secret_id": secret_id,
+    }
+
+    manifest = ingest_run(lake)
+
+    assert manifest["tables"]["payment"]["files"][0]["uri"].startswith(f"s3://{bucket}/landing/payment/ingest_date=")
+    for table in ROW_COUNTS:
+        assert sorted(landed(manifest, table)) == row_to_json(source, table)
+    assert storage.exists(f"s3://{bucket}/state/ingest/bookmark.json")
+    assert ingest_run(lake)["empty"] is True
+
+    with pytest.raises(ingest.IngestError, match="no-such-secret"):
+        ingest.run(ingest.settings_from_arguments(dict(lake, source_secret_id="no-such-secret")))
