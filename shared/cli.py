@@ -13,12 +13,14 @@ from shared import __version__, logs
 
 # (command, module, one-line help) in the order a new user meets them.
 COMMANDS = [
+    ("run", "shared.run", "run the whole pipeline locally (ingest → transform → load) and print a summary"),
     ("db", "shared.localpg_cli", "start, stop or locate the embedded local PostgreSQL"),
     ("seed", "shared.seed", "fill the ToteSys source with realistic generated history (--scale, --seed)"),
     ("simulate", "shared.simulate", "append N working days of ToteSys activity: orders, paid flips, silent updates"),
     ("ingest", "shared.ingest", "ToteSys → landing zone JSON Lines, incremental and reconciled (Glue Python shell)"),
     ("query", "shared.query", "run an Athena named query (or --sql) locally with DuckDB over the catalog"),
     ("transform", "shared.transform_cli", "landing zone → star schema Parquet + catalog (Glue Spark job)"),
+    ("load", "shared.load_cli", "processed zone → PostgreSQL warehouse, each batch exactly once (Glue Spark job)"),
     ("bookmarks", "shared.bookmarks_cli", "show or reset a job's bookmark (ingest, transform)"),
 ]
 

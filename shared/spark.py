@@ -29,6 +29,7 @@ def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSe
         SparkSession.builder.master(os.environ.get("GAMBOGE_SPARK_MASTER", "local[*]"))
         .appName(app_name)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("GAMBOGE_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "gamboge-spark-warehouse"))
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")

@@ -91,7 +91,6 @@ def _write_fact_files(df: DataFrame, processed_uri: str, fact: str, batch_id: st
         target = storage.join(processed_uri, fact, partition, f"{batch_id}-{n}.parquet")
         storage.move(uri, target)
         written.append(target)
-    storage.delete_prefix(staging)
     return written
 
 
@@ -236,6 +235,7 @@ def run(
     elif "dim_date" in prior_tables:
         tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
 
+    storage.delete_prefix(storage.join(processed_uri, "_staging"))
     for frame in list(good.values()):
         frame.unpersist()
     summary = {

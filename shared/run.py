@@ -1,0 +1,252 @@
+"""Run the whole pipeline locally, in the order of the Glue workflow: ingest → transform → load.
+
+The same job scripts and arguments as the Glue workflow's triggers (shared/workflow.py): ingest
+runs as its Glue Python-shell script in a subprocess; transform and load share one local Spark
+session. Stops at the first failing stage with its message and a non-zero exit. One run at a
+time: a second `gamboge run` exits non-zero naming the run that holds the lock.
+
+With --seed-if-empty: seeds ToteSys at --scale when the source is empty, otherwise simulates one
+more day first, so each `make run` shows the incremental behaviour.
+"""
+
+import argparse
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from shared import bookmarks, config, glue_args, logs, manifests, schema, workflow
+
+log = logs.get("run")
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+class RunLocked(RuntimeError):
+    pass
+
+
+class RunLock:
+    """An exclusive flock on .gamboge/run.lock, naming its holder (pid, host, start time)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = None
+
+    def __enter__(self) -> "RunLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise RunLocked(f"another pipeline run holds {self.path}: {holder}") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.truncate(0)
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _say(message: str) -> None:
+    logs.event(log, message)
+
+
+def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
+    """The arguments the Glue trigger passes, with local values."""
+    local = {
+        "landing_uri": config.landing_uri(),
+        "processed_uri": config.processed_uri(),
+        "state_uri": config.state_uri(),
+        "catalog_database": "gamboge",
+        workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
+        "source_secret_id": None,  # locally the DSN comes from GAMBOGE_SOURCE_DSN / the embedded server
+        "tables": None,
+        "reconcile": "auto",
+        "max_reject_ratio": "0.01",
+        "connection_name": None,  # locally GAMBOGE_WAREHOUSE_DSN / the embedded server
+    }
+    return {name: local[name] for name in workflow.job(key).arguments}
+
+
+def prepare_source(scale: float) -> Dict[str, Any]:
+    """Seed an empty source; otherwise let one more business day happen."""
+    import psycopg
+
+    from shared import seed, simulate
+
+    dsn = config.source_dsn()
+    with psycopg.connect(dsn) as conn:
+        has_rows = (
+            conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'sales_order')"
+            ).fetchone()[0]
+            and conn.execute("SELECT EXISTS (SELECT 1 FROM sales_order)").fetchone()[0]
+        )
+    if not has_rows:
+        _say(f"seeding ToteSys at scale {scale} (the source is empty)")
+        counts = seed.seed_source(dsn, scale=scale)
+        return {"action": "seeded", "rows": counts}
+    report = simulate.simulate(dsn, days=1, seed_value=int(time.time()) % 100000)
+    _say(f"simulated one more day in ToteSys ({report['first']})")
+    return {"action": "simulated", "report": report}
+
+
+def run_ingest() -> Dict[str, Any]:
+    landing = config.landing_uri()
+    before = set(manifests.list_run_ids(landing))
+    script = config.project_root() / workflow.job("ingest").script
+    argv = [sys.executable, str(script), *glue_args.to_argv(_stage_arguments("ingest"))]
+    result = subprocess.run(argv, env=dict(os.environ, PYTHONPATH=str(config.project_root())))
+    if result.returncode != 0:
+        raise StageFailed(f"ingest failed (exit {result.returncode}); its bookmark is unchanged, rerun to retry")
+    new = [r for r in manifests.list_run_ids(landing) if r not in before]
+    if not new:
+        return {"run_id": None, "tables": {}}
+    body = manifests.read_manifest(manifests.manifest_uri(landing, new[-1]))
+    return body
+
+
+def run_pipeline(scale: Optional[float], seed_if_empty: bool) -> Dict[str, Any]:
+    report: Dict[str, Any] = {"stages": {}}
+    if seed_if_empty:
+        report["source"] = prepare_source(scale or 1.0)
+    spark_holder: Dict[str, Any] = {}
+
+    def spark():
+        if "spark" not in spark_holder:
+            from shared.spark import local_session
+
+            spark_holder["spark"] = local_session("gamboge-run", with_jdbc=True)
+        return spark_holder["spark"]
+
+    def transform() -> Dict[str, Any]:
+        from shared import transform_cli
+
+        return transform_cli.execute(_stage_arguments("transform"), spark=spark())
+
+    def load() -> Dict[str, Any]:
+        from shared import load
+
+        return load.run(spark(), config.processed_uri(), config.warehouse_dsn())
+
+    stages: Dict[str, Callable[[], Dict[str, Any]]] = {"ingest": run_ingest, "transform": transform, "load": load}
+    for job in workflow.JOBS:
+        _say(f"▶ {job.key}")
+        started = time.monotonic()
+        try:
+            report["stages"][job.key] = stages[job.key]()
+        except StageFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any stage failure stops the run with its message
+            raise StageFailed(f"{job.key} failed: {exc}") from exc
+        seconds = time.monotonic() - started
+        report["stages"][job.key]["stage_seconds"] = round(seconds, 2)
+        _say(f"✔ {job.key} ({seconds:.1f} s)")
+    return report
+
+
+# Which source tables feed each star table, for the summary's "landed" column.
+STAR_SOURCES = {
+    "dim_date": [],
+    "dim_staff": ["staff", "department"],
+    "dim_location": ["address"],
+    "dim_currency": ["currency"],
+    "dim_design": ["design"],
+    "dim_counterparty": ["counterparty"],
+    "dim_payment_type": ["payment_type"],
+    "dim_transaction": ["transaction"],
+    "fact_sales_order": ["sales_order"],
+    "fact_purchase_order": ["purchase_order"],
+    "fact_payment": ["payment"],
+}
+
+
+def summary_table(report: Dict[str, Any]) -> str:
+    ingest = report["stages"].get("ingest", {})
+    transform = report["stages"].get("transform", {})
+    load = report["stages"].get("load", {})
+    landed_rows = {t: e.get("rows", 0) for t, e in ingest.get("tables", {}).items()}
+    rejected = transform.get("rejected", {}) or {}
+    loaded = load.get("tables", {}) or {}
+    header = ["table", "landed", "rejected", "processed", "loaded", "versions added"]
+    rows = []
+    for star_table in schema.STAR_TABLES:
+        sources = STAR_SOURCES[star_table.name]
+        entry = transform.get("tables", {}).get(star_table.name, {})
+        processed = 0 if entry.get("carried_over") else entry.get("rows", 0)
+        load_entry = loaded.get(star_table.name, {})
+        rows.append(
+            [
+                star_table.name,
+                sum(landed_rows.get(s, 0) for s in sources),
+                sum(rejected.get(s, 0) for s in sources),
+                processed,
+                load_entry.get("rows", 0),
+                load_entry.get("inserted", load_entry.get("upserted", 0)),
+            ]
+        )
+    from shared.query import format_table
+
+    text = format_table(header, rows, limit=len(rows)).rsplit("\n", 1)[0]
+    seconds = "  ".join(f"{k} {v.get('stage_seconds', 0):.1f} s" for k, v in report["stages"].items())
+    return f"{text}\n\nseconds per stage: {seconds}"
+
+
+def where_things_are() -> str:
+    lake = config.lake_uri()
+    return "\n".join(
+        [
+            f"landing zone:   {config.landing_uri(lake)}",
+            f"processed zone: {config.processed_uri(lake)}",
+            f"warehouse:      {config.warehouse_dsn()}",
+            "query it:       gamboge query --list | gamboge query sales_by_month_and_currency | "
+            f"psql {config.warehouse_dsn()}",
+        ]
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "--seed-if-empty",
+        action="store_true",
+        help="seed ToteSys when the source is empty, else simulate one more day first (what `make run` does)",
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="seed scale with --seed-if-empty (default: 1)")
+    parser.add_argument("--json", action="store_true", help="print the run report as JSON instead of a table")
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        with RunLock(config.home() / "run.lock"):
+            report = run_pipeline(args.scale, args.seed_if_empty)
+    except RunLocked as exc:
+        print(f"gamboge run: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StageFailed as exc:
+        print(f"gamboge run: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return 0
+    print()
+    print(summary_table(report))
+    print()
+    print(where_things_are())
+    return 0
