@@ -432,3 +432,26 @@ def test_s3_landing_with_the_source_secret_from_secrets_manager(source, aws, mon
 
     with pytest.raises(ingest.IngestError, match="no-such-secret"):
         ingest.run(ingest.settings_from_arguments(dict(lake, source_secret_id="no-such-secret")))
+
+
+# --- the Glue Python shell runtime ---------------------------------------------------------------------
+PY39 = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-py39", "bin", "python")
+
+
+@pytest.mark.skipif(not os.path.exists(PY39), reason="no .venv-py39 (python3.9 with psycopg and boto3)")
+def test_the_job_script_runs_under_python_3_9(source, lake):
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=repo, GAMBOGE_SOURCE_DSN=source)
+    argv = [PY39, os.path.join(repo, "glue_jobs", "ingest_totesys.py"), "--JOB_NAME", "gamboge-ingest"]
+    argv += ["--landing_uri", lake["landing_uri"], "--state_uri", lake["state_uri"]]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines()]
+    assert {e["table"]: e["rows"] for e in events if e["event"] == "table landed"} == ROW_COUNTS
+    (run_id,) = manifests.list_run_ids(lake["landing_uri"])
+    assert (
+        manifests.read_manifest(manifests.manifest_uri(lake["landing_uri"], run_id))["tables"]["payment"]["rows"] == 3
+    )

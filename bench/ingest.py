@@ -1,0 +1,134 @@
+"""Ingest benchmark: the job's full extract against raw ``COPY (SELECT * FROM t) TO STDOUT (FORMAT csv)``.
+
+Both run in the same call over the same tables. The job runs as a subprocess exactly as Glue would
+start it (``glue_jobs/ingest_totesys.py``, bookmarks disabled so it extracts everything and leaves
+state alone), so its peak RSS is the job's own. The raw COPY baseline streams every table over one
+connection and discards the bytes: the cost floor of getting the data out of PostgreSQL at all.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict
+
+import psycopg
+
+from shared import manifests, schema, storage
+
+REPO = Path(__file__).resolve().parent.parent
+JOB_SCRIPT = REPO / "glue_jobs" / "ingest_totesys.py"
+
+
+def raw_copy_csv(dsn: str) -> Dict[str, float]:
+    rows = size = 0
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
+        for table in schema.SOURCE_TABLE_NAMES:
+            with cursor.copy(f"COPY (SELECT * FROM {schema.quote_ident(table)}) TO STDOUT (FORMAT csv)") as copy:
+                for chunk in copy:
+                    rows += 1  # csv COPY yields one row per chunk (no embedded newlines in ToteSys)
+                    size += len(chunk)
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "bytes": size, "seconds": seconds}
+
+
+def run_ingest_job(dsn: str, landing_uri: str, compression: str = "none") -> Dict[str, Any]:
+    """Run the job script as a child process; return its manifest totals, wall time and peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="gamboge-bench-state-") as state:
+        env = dict(os.environ, GAMBOGE_SOURCE_DSN=dsn, PYTHONPATH=str(REPO))
+        argv = [
+            sys.executable,
+            str(JOB_SCRIPT),
+            "--landing_uri",
+            landing_uri,
+            "--state_uri",
+            Path(state).as_uri(),
+            "--job-bookmark-option",
+            "job-bookmark-disable",
+            "--reconcile",
+            "never",
+            "--compression",
+            compression,
+        ]
+        before = set(manifests.list_run_ids(landing_uri))
+        started = time.perf_counter()
+        # stderr to a file, not a pipe: a full pipe would block the child while we wait for it.
+        with tempfile.TemporaryFile() as log_file:
+            child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+            _pid, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - started
+            log_file.seek(0)
+            stderr = log_file.read().decode("utf-8", "replace")
+        if status != 0:
+            raise RuntimeError(f"ingest job failed ({status}): {stderr[-2000:]}")
+    (run_id,) = set(manifests.list_run_ids(landing_uri)) - before
+    manifest = manifests.read_manifest(manifests.manifest_uri(landing_uri, run_id))
+    tables = manifest["tables"]
+    per_table = {}
+    in_job_seconds = None
+    for line in stderr.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if str(event.get("event", "")).startswith("ingest finished"):
+            in_job_seconds = event["seconds"]
+        if event.get("event") == "table landed":
+            per_table[event["table"]] = {"rows": event["rows"], "bytes": event["bytes"], "seconds": event["seconds"]}
+    return {
+        "run_id": run_id,
+        "rows": sum(t["rows"] for t in tables.values()),
+        "bytes": sum(f["bytes"] for t in tables.values() for f in t["files"]),
+        "seconds": seconds,
+        # Snapshot to manifest, without interpreter start-up and imports (which dominate small scales).
+        "in_job_seconds": in_job_seconds,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        "tables": per_table,
+        "files": [f["uri"] for t in tables.values() for f in t["files"]],
+    }
+
+
+def bench_ingest(dsn: str, landing_uri: str) -> Dict[str, Any]:
+    """Full extract of every ToteSys table vs raw csv COPY, measured in the same call.
+
+    Returns rows/s and MB/s of both, their ratio (target ≥ 0.6; the job's rate counts the whole
+    process, start-up included), the rate inside the job, and the job's peak RSS. The job's
+    landing files are removed afterwards (the manifest stays, for inspection).
+    """
+    raw = raw_copy_csv(dsn)
+    job = run_ingest_job(dsn, landing_uri)
+    for uri in job.pop("files"):
+        storage.delete(uri)
+    raw_rate = raw["rows"] / raw["seconds"] if raw["seconds"] else 0.0
+    job_rate = job["rows"] / job["seconds"] if job["seconds"] else 0.0
+    return {
+        "rows": job["rows"],
+        "raw_copy_csv": {
+            "rows_per_s": round(raw_rate),
+            "mb_per_s": round(raw["bytes"] / 1e6 / raw["seconds"], 1) if raw["seconds"] else 0.0,
+            "seconds": round(raw["seconds"], 3),
+        },
+        "ingest_job": {
+            "rows_per_s": round(job_rate),
+            "mb_per_s": round(job["bytes"] / 1e6 / job["seconds"], 1) if job["seconds"] else 0.0,
+            "seconds": round(job["seconds"], 3),
+            "in_job_rows_per_s": round(job["rows"] / job["in_job_seconds"]) if job["in_job_seconds"] else None,
+            "in_job_seconds": job["in_job_seconds"],
+            "peak_rss_mb": round(job["peak_rss_mb"], 1),
+            "per_table": job["tables"],
+        },
+        "ratio_vs_raw_copy": round(job_rate / raw_rate, 3) if raw_rate else None,
+        "target_ratio": 0.6,
+        "parallel_connections": 2,
+    }
+
+
+if __name__ == "__main__":
+    from shared import config
+
+    print(json.dumps(bench_ingest(config.source_dsn(), sys.argv[1] if len(sys.argv) > 1 else config.landing_uri())))
