@@ -276,7 +276,13 @@ def iter_lines(uri: str) -> Iterator[bytes]:
         raw = open(key, "rb")  # noqa: SIM115 - closed below
     else:
         raw = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-    stream = gzip.GzipFile(fileobj=raw) if uri.endswith(".gz") else raw
+    if uri.endswith(".gz"):
+        stream = gzip.GzipFile(fileobj=raw)
+    elif scheme == "file":
+        stream = raw
+    else:
+        # Iterating a botocore body yields fixed-size chunks, not lines.
+        stream = raw.iter_lines(keepends=True)
     try:
         yield from stream
     finally:
