@@ -110,6 +110,7 @@ def connect(dsn: str):
 
     conn = psycopg.connect(dsn)
     conn.execute("SET work_mem = '256MB'")
+    conn.execute("SET jit = off")
     return conn
 
 
