@@ -1,0 +1,36 @@
+"""The README cannot drift from the code: its diagram, its settings and its commands."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from shared import cli, workflow
+from shared.schema_cli import README_BEGIN, README_END, mermaid_diagram
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_the_two_commands_come_first():
+    first_block = README.split("```")[1]
+    assert "make run" in first_block and "make test" in first_block
+
+
+def test_star_schema_diagram_is_generated_from_the_schema():
+    block = README.split(README_BEGIN)[1].split(README_END)[0].strip()
+    assert block == mermaid_diagram()
+
+
+def test_every_job_argument_is_documented():
+    for job in workflow.JOBS:
+        for name in job.arguments:
+            assert f"`--{name}`" in README, f"{job.key} argument --{name} is missing from the README"
+
+
+def test_every_gamboge_command_in_the_readme_exists_and_has_help():
+    commands = {name for name, _, _ in cli.COMMANDS}
+    used = set(re.findall(r"^gamboge ([a-z]+)", README, flags=re.M)) | set(re.findall(r"`gamboge ([a-z]+)", README))
+    assert used <= commands, used - commands
+    for name in sorted(used):
+        result = subprocess.run([sys.executable, "-m", "shared.cli", name, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0 and "usage: gamboge" in result.stdout, name
