@@ -28,31 +28,13 @@ def defaults() -> Dict[str, Optional[str]]:
     }
 
 
-def _on_glue() -> bool:
-    try:
-        import awsglue  # noqa: F401  # type: ignore[import-not-found]
-    except ImportError:
-        return False
-    return True
-
-
 def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
     """Run the transform with resolved arguments; on Glue inside Job.init/commit."""
-    from shared import catalog, transform
-    from shared.spark import configure, local_session
+    from shared import catalog, job_session, transform
 
-    glue_job = None
-    if spark is None and _on_glue():
-        from awsglue.context import GlueContext  # type: ignore[import-not-found]
-        from awsglue.job import Job  # type: ignore[import-not-found]
-        from pyspark.context import SparkContext
-
-        glue_context = GlueContext(SparkContext.getOrCreate())
-        spark = configure(glue_context.spark_session)
-        glue_job = Job(glue_context)
-        glue_job.init(arguments.get("JOB_NAME") or "gamboge-transform", arguments)
-    spark = spark or local_session("gamboge-transform")
-    use_glue = os.environ.get("GAMBOGE_CATALOG", "glue" if _on_glue() else "file") == "glue"
+    session = job_session.start("gamboge-transform", arguments, spark=spark)
+    spark = session.spark
+    use_glue = os.environ.get("GAMBOGE_CATALOG", "glue" if job_session.on_glue() else "file") == "glue"
     target = (
         catalog.GlueCatalog(arguments["catalog_database"])
         if use_glue
@@ -67,8 +49,7 @@ def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
         bookmark_option=arguments[workflow.BOOKMARK_OPTION],
         max_reject_ratio=float(arguments["max_reject_ratio"]),
     )
-    if glue_job is not None:
-        glue_job.commit()
+    session.commit()
     return summary
 
 
