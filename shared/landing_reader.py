@@ -54,12 +54,11 @@ def _typed(column: schema.Column) -> Column:
     return raw.cast(spark_type(column.type))
 
 
-def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
-    """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
-    typed_cols = {c.name: _typed(c) for c in table.columns}
+def reject_reason(table: schema.Table) -> Column:
+    """Why a raw landing row cannot be used ('' when it can): every problem of the row, joined."""
     problems = []
     for c in table.columns:
-        raw_value, value = F.col(c.name), typed_cols[c.name]
+        raw_value, value = F.col(c.name), _typed(c)
         if not c.nullable:
             problems.append(F.when(raw_value.isNull(), F.lit(f"{c.name}: missing or null in a NOT NULL column")))
         problems.append(
@@ -70,8 +69,13 @@ def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]
         )
     column_problems = F.concat_ws("; ", F.filter(F.array(*problems), lambda p: p.isNotNull()))
     # A line that is not JSON has no columns to judge: one reason says it all.
-    reason = F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
-    checked = raw.withColumn("_reason", reason)
+    return F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
+
+
+def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
+    """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
+    typed_cols = {c.name: _typed(c) for c in table.columns}
+    checked = raw.withColumn("_reason", reject_reason(table))
     good = checked.filter(F.col("_reason") == "").select(
         *[typed_cols[c].alias(c) for c in table.column_names], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
     )

@@ -10,7 +10,6 @@ from typing import Dict, List
 import pycountry
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from shared import schema
 from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER
@@ -182,11 +181,8 @@ def new_versions(batch: DataFrame, existing_keys: DataFrame) -> DataFrame:
     return batch.join(existing_keys.select(VERSION_KEY), on=VERSION_KEY, how="left_anti")
 
 
-def fact_dates(fact: DataFrame, table_name: str) -> DataFrame:
-    """Every date a fact row references (for dim_date's range)."""
-    table = schema.star_table(table_name)
-    date_cols = [fk.column for fk in table.foreign_keys if fk.ref_table == "dim_date"]
-    return fact.select(F.explode(F.array(*[F.col(c) for c in date_cols])).alias("d")).filter(F.col("d").isNotNull())
+def date_columns(table_name: str) -> List[str]:
+    """The columns of a star table that reference dim_date."""
+    return [fk.column for fk in schema.star_table(table_name).foreign_keys if fk.ref_table == "dim_date"]
 
 
-EMPTY_KEYS_SCHEMA = T.StructType([T.StructField(VERSION_KEY, T.StringType())])

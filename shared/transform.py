@@ -15,14 +15,15 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
 
 import datetime
 import time
-from typing import Any, Dict, List, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from shared import bookmarks, logs, manifests, schema, star, storage
 from shared.catalog import Catalog
-from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER, read_landing, validate
+from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER, read_landing, reject_reason, validate
 
 JOB = "transform"
 DEFAULT_MAX_REJECT_RATIO = 0.01
@@ -75,8 +76,11 @@ def _landing_files(landing_uri: str, run_ids: List[str]) -> Dict[str, List[str]]
     return files
 
 
-def _write_snapshot(df: DataFrame, uri: str) -> None:
-    df.coalesce(1).write.mode("overwrite").parquet(uri)
+def _write_snapshot(df: DataFrame, uri: str) -> int:
+    """Write a whole table to a new prefix; returns its row count (observed while writing)."""
+    written = Observation()
+    df.observe(written, F.count(F.lit(1)).alias("rows")).coalesce(1).write.mode("overwrite").parquet(uri)
+    return written.get["rows"]
 
 
 def _write_fact_files(df: DataFrame, processed_uri: str, fact: str, batch_id: str) -> List[str]:
@@ -92,6 +96,89 @@ def _write_fact_files(df: DataFrame, processed_uri: str, fact: str, batch_id: st
         storage.move(uri, target)
         written.append(target)
     return written
+
+
+class Validated(NamedTuple):
+    rows: DataFrame
+    rejects: DataFrame
+    landed: int
+    rejected: int
+
+
+# Spark runs jobs submitted from several threads side by side: the per-table jobs are small, so
+# overlapping them hides most of their scheduling latency.
+PARALLEL_TABLES = 4
+
+
+def _in_parallel(work: Callable[[Any], Any], items: List[Any]) -> Dict[Any, Any]:
+    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
+        return dict(zip(items, pool.map(work, items)))
+
+
+def _validate_source(spark: SparkSession, table: schema.Table, uris: List[str]) -> Validated:
+    raw = read_landing(spark, table, uris).cache()
+    rows, rejects = validate(raw, table)
+    counts = raw.agg(
+        F.count(F.lit(1)).alias("landed"), F.sum((reject_reason(table) != "").cast("int")).alias("rejected")
+    ).first()
+    return Validated(rows.cache(), rejects, counts["landed"], counts["rejected"] or 0)
+
+
+def _update_current_state(
+    spark: SparkSession,
+    table: schema.Table,
+    prior_uri: Optional[str],
+    new_rows: DataFrame,
+    processed_uri: str,
+    batch_id: str,
+) -> str:
+    """The latest version of every row seen so far (previous state ∪ this batch), as a new snapshot."""
+    lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
+    merged = new_rows.select(*lineage)
+    if prior_uri:
+        merged = spark.read.parquet(prior_uri).select(*lineage).unionByName(merged)
+    location = storage.join(processed_uri, "_current", table.name, f"snapshot={batch_id}")
+    _write_snapshot(star.latest_per_key(merged, table.primary_key), location)
+    return location
+
+
+def _build_dimension(dim: str, current: Dict[str, DataFrame], currency_names: DataFrame) -> DataFrame:
+    builders = {
+        "dim_staff": lambda: star.dim_staff(current["staff"], current["department"]),
+        "dim_location": lambda: star.dim_location(current["address"]),
+        "dim_currency": lambda: star.dim_currency(current["currency"], currency_names),
+        "dim_design": lambda: star.dim_design(current["design"]),
+        "dim_counterparty": lambda: star.dim_counterparty(current["counterparty"], current["address"]),
+        "dim_payment_type": lambda: star.dim_payment_type(current["payment_type"]),
+        "dim_transaction": lambda: star.dim_transaction(current["transaction"]),
+    }
+    return builders[dim]()
+
+
+def _write_new_versions(
+    spark: SparkSession, fact: str, source_rows: DataFrame, processed_uri: str, batch_id: str
+) -> Tuple[Dict[str, Any], Optional[List[str]]]:
+    """Append the batch's fact versions that the processed zone does not hold yet.
+
+    Returns the manifest entry and the [first, last] date the new versions reference."""
+    batch = star.FACT_BUILDERS[fact](source_rows)
+    fact_root = storage.join(processed_uri, fact)
+    if storage.list_uris(fact_root, suffix=".parquet"):
+        batch = star.new_versions(batch, spark.read.parquet(fact_root))
+    dates = [F.col(c) for c in star.date_columns(fact)]
+    observed = Observation()
+    batch = batch.observe(
+        observed,
+        F.count(F.lit(1)).alias("rows"),
+        # Observed metrics come back through py4j: dates as ISO text keep them plain Python.
+        F.min(F.least(*dates)).cast("string").alias("lo"),
+        F.max(F.greatest(*dates)).cast("string").alias("hi"),
+    )
+    written = _write_fact_files(batch, processed_uri, fact, batch_id)
+    metrics = observed.get
+    partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
+    entry = {"kind": "fact", "files": written, "rows": metrics["rows"], "partitions": partitions}
+    return entry, ([metrics["lo"], metrics["hi"]] if metrics["lo"] else None)
 
 
 def run(
@@ -127,21 +214,14 @@ def run(
     log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
 
     # --- sources: read, validate, quarantine -------------------------------------------------
-    good: Dict[str, DataFrame] = {}
-    landed: Dict[str, int] = {}
-    rejected: Dict[str, int] = {}
-    reject_frames = []
-    for table in schema.SOURCE_TABLES:
-        uris = files.get(table.name)
-        if not uris:
-            continue
-        raw = read_landing(spark, table, [u for u in uris]).cache()
-        rows, rejects = validate(raw, table)
-        landed[table.name] = raw.count()
-        rejected[table.name] = rejects.count()
-        good[table.name] = rows.cache()
-        if rejected[table.name]:
-            reject_frames.append(rejects)
+    validated = _in_parallel(
+        lambda table: _validate_source(spark, table, files[table.name]),
+        [t for t in schema.SOURCE_TABLES if files.get(t.name)],
+    )
+    good = {t.name: v.rows for t, v in validated.items()}
+    landed = {t.name: v.landed for t, v in validated.items()}
+    rejected = {t.name: v.rejected for t, v in validated.items()}
+    reject_frames = [v.rejects for v in validated.values() if v.rejected]
     total_landed, total_rejected = sum(landed.values()), sum(rejected.values())
     rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
     if reject_frames:
@@ -163,74 +243,59 @@ def run(
             f"nothing was written. Reasons: {rejects_uri}"
         )
 
-    tables: Dict[str, Dict[str, Any]] = {}
-
     # --- current state of the source tables the dimensions need ------------------------------
     current_locations: Dict[str, str] = dict(previous.get("current", {}))
-    current: Dict[str, DataFrame] = {}
-    for name in star.CURRENT_STATE_TABLES:
-        table = schema.source_table(name)
-        lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
-        prior = spark.read.parquet(current_locations[name]).select(*lineage) if name in current_locations else None
-        if name in good:
-            rows = good[name].select(*lineage)
-            merged = rows if prior is None else prior.unionByName(rows)
-            location = storage.join(processed_uri, "_current", name, f"snapshot={batch_id}")
-            _write_snapshot(star.latest_per_key(merged, table.primary_key), location)
-            current_locations[name] = location
-        if name in current_locations:
-            current[name] = spark.read.parquet(current_locations[name])
+    changed_state = [n for n in star.CURRENT_STATE_TABLES if n in good]
+    current_locations.update(
+        _in_parallel(
+            lambda name: _update_current_state(
+                spark, schema.source_table(name), current_locations.get(name), good[name], processed_uri, batch_id
+            ),
+            changed_state,
+        )
+    )
+    current = {name: spark.read.parquet(uri) for name, uri in current_locations.items()}
 
     # --- dimensions ---------------------------------------------------------------------------
-    builders = {
-        "dim_staff": lambda c: star.dim_staff(c["staff"], c["department"]),
-        "dim_location": lambda c: star.dim_location(c["address"]),
-        "dim_currency": lambda c: star.dim_currency(c["currency"], star.currency_names(spark)),
-        "dim_design": lambda c: star.dim_design(c["design"]),
-        "dim_counterparty": lambda c: star.dim_counterparty(c["counterparty"], c["address"]),
-        "dim_payment_type": lambda c: star.dim_payment_type(c["payment_type"]),
-        "dim_transaction": lambda c: star.dim_transaction(c["transaction"]),
-    }
+    tables: Dict[str, Dict[str, Any]] = {}
     prior_tables = previous.get("tables", {})
-    for dim, sources in star.DIMENSION_SOURCES.items():
-        changed = any(s in good for s in sources)
-        if changed and all(s in current for s in sources):
-            location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
-            _write_snapshot(builders[dim](current), location)
-            tables[dim] = {"kind": "dimension", "location": location, "rows": spark.read.parquet(location).count()}
-            catalog.put_table(dim, location)
-        elif dim in prior_tables:
+    rebuilt = [
+        dim
+        for dim, sources in star.DIMENSION_SOURCES.items()
+        if any(s in good for s in sources) and all(s in current for s in sources)
+    ]
+    names = star.currency_names(spark)
+
+    def write_dimension(dim: str) -> Dict[str, Any]:
+        location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
+        rows = _write_snapshot(_build_dimension(dim, current, names), location)
+        catalog.put_table(dim, location)
+        return {"kind": "dimension", "location": location, "rows": rows}
+
+    tables.update(_in_parallel(write_dimension, rebuilt))
+    for dim in star.DIMENSION_SOURCES:
+        if dim not in tables and dim in prior_tables:
             tables[dim] = dict(prior_tables[dim], carried_over=True)
 
     # --- facts ---------------------------------------------------------------------------------
-    first_date: Optional[datetime.date] = None
-    last_date: Optional[datetime.date] = None
-    if previous.get("date_range"):
-        first_date, last_date = (datetime.date.fromisoformat(d) for d in previous["date_range"])
-    for fact, source in star.FACT_SOURCES.items():
-        if source not in good:
-            continue
-        batch = star.FACT_BUILDERS[fact](good[source])
-        fact_root = storage.join(processed_uri, fact)
-        if storage.list_uris(fact_root, suffix=".parquet"):
-            batch = star.new_versions(batch, spark.read.parquet(fact_root))
-        batch = batch.cache()
-        span = star.fact_dates(batch, fact).agg(F.min("d").alias("lo"), F.max("d").alias("hi")).first()
-        written = _write_fact_files(batch, processed_uri, fact, batch_id)
-        rows = batch.count()
-        partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
-        tables[fact] = {"kind": "fact", "files": written, "rows": rows, "partitions": partitions}
-        catalog.put_table(fact, fact_root, partitions=partitions)
-        if span["lo"] is not None:
-            first_date = min(filter(None, [first_date, span["lo"]]))
-            last_date = max(filter(None, [last_date, span["hi"]]))
+    facts = _in_parallel(
+        lambda fact: _write_new_versions(spark, fact, good[star.FACT_SOURCES[fact]], processed_uri, batch_id),
+        [f for f, source in star.FACT_SOURCES.items() if source in good],
+    )
+    spans = [previous["date_range"]] if previous.get("date_range") else []
+    for fact, (entry, span) in facts.items():
+        tables[fact] = entry
+        catalog.put_table(fact, storage.join(processed_uri, fact), partitions=entry["partitions"])
+        if span:
+            spans.append(span)
 
     # --- dim_date: contiguous over every date any fact references -----------------------------
-    date_range = [first_date.isoformat(), last_date.isoformat()] if first_date and last_date else None
+    date_range = [min(s[0] for s in spans), max(s[1] for s in spans)] if spans else None
     if date_range and date_range != previous.get("date_range"):
+        first, last = (datetime.date.fromisoformat(d) for d in date_range)
         location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
-        _write_snapshot(star.dim_date(spark, first_date, last_date), location)
-        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last_date - first_date).days + 1}
+        rows = _write_snapshot(star.dim_date(spark, first, last), location)
+        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": rows}
         catalog.put_table("dim_date", location)
     elif "dim_date" in prior_tables:
         tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
