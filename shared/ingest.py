@@ -37,7 +37,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from shared import bookmarks, config, logs, manifests, schema, storage, workflow
+from shared import bookmarks, config, faults, logs, manifests, schema, storage, workflow
 
 JOB = "ingest"
 KIND_FULL = "full"
@@ -47,6 +47,9 @@ RECONCILE_CHOICES = ("auto", "always", "never")
 COMPRESSION_CHOICES = ("none", "gzip")
 
 # Knobs the job accepts beyond the workflow's declared arguments; terraform need not pass them.
+CRASH_AFTER_DATA_FILES = "ingest:after-data-files"  # landing files written, manifest not yet
+CRASH_BEFORE_BOOKMARK = "ingest:before-bookmark"  # manifest written, bookmark not yet
+
 EXTRA_ARGUMENTS: Dict[str, str] = {
     "overlap_seconds": "how far below the watermark each run re-reads, for late commits (default 300)",
     "reconcile_every_hours": "with --reconcile auto: at most one reconcile per table this often (default 6)",
@@ -799,7 +802,9 @@ def run(settings: Settings, source: Optional[Source] = None) -> Dict[str, Any]:
                 pass
 
     body = manifest_body(settings, context, results)
+    faults.crash_point(CRASH_AFTER_DATA_FILES)
     manifest = manifests.write_manifest(settings.landing_uri, run_id, body)
+    faults.crash_point(CRASH_BEFORE_BOOKMARK)
     if settings.bookmark_option == bookmarks.ENABLE:
         bookmark = next_bookmark(previous, context, results, manifest)
         bookmarks.save(settings.state_uri, JOB, bookmark)

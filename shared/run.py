@@ -184,7 +184,7 @@ def summary_table(report: Dict[str, Any]) -> str:
     landed_rows = {t: e.get("rows", 0) for t, e in ingest.get("tables", {}).items()}
     rejected = transform.get("rejected", {}) or {}
     loaded = load.get("tables", {}) or {}
-    header = ["table", "landed", "rejected", "processed", "loaded", "versions added"]
+    header = ["table", "landed", "rejected", "processed", "inserted", "updated"]
     rows = []
     for star_table in schema.STAR_TABLES:
         sources = STAR_SOURCES[star_table.name]
@@ -197,8 +197,8 @@ def summary_table(report: Dict[str, Any]) -> str:
                 sum(landed_rows.get(s, 0) for s in sources),
                 sum(rejected.get(s, 0) for s in sources),
                 processed,
-                load_entry.get("rows", 0),
-                load_entry.get("inserted", load_entry.get("upserted", 0)),
+                load_entry.get("inserted", 0),
+                load_entry.get("updated", 0),
             ]
         )
     from shared.query import format_table

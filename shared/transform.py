@@ -21,11 +21,13 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from shared import bookmarks, logs, manifests, schema, star, storage
+from shared import bookmarks, faults, logs, manifests, schema, star, storage
 from shared.catalog import Catalog
 from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER, read_landing, reject_reason, validate
 
 JOB = "transform"
+CRASH_AFTER_FACTS = "transform:after-facts"  # data files written, manifest not yet
+CRASH_BEFORE_BOOKMARK = "transform:before-bookmark"  # manifest committed, bookmark not yet
 DEFAULT_MAX_REJECT_RATIO = 0.01
 log = logs.get(JOB)
 
@@ -315,7 +317,9 @@ def run(
         "date_range": date_range,
         "seconds": round(time.monotonic() - started, 3),
     }
+    faults.crash_point(CRASH_AFTER_FACTS)
     manifests.write_manifest(processed_uri, batch_id, summary)
+    faults.crash_point(CRASH_BEFORE_BOOKMARK)
     _save_bookmark(state_uri, bookmark, pending, bookmark_option)
     for name, entry in tables.items():
         if not entry.get("carried_over"):

@@ -1,0 +1,125 @@
+"""`gamboge run` as a user runs it: the whole workflow against the real PostgreSQL, one run at a
+time, idempotent, and healed by the next run after a crash mid-way."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import psycopg
+import pytest
+
+from shared import config, manifests, schema, seed, simulate
+from shared.run import EXIT_LOCKED, RunLock
+
+pytestmark = pytest.mark.spark
+
+CHECKSUM_SQL = "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
+
+
+@pytest.fixture(scope="module")
+def workspace(pg_server, tmp_path_factory):
+    home = tmp_path_factory.mktemp("run-home")
+    names = {"source": "src_" + uuid.uuid4().hex[:8], "warehouse": "wh_" + uuid.uuid4().hex[:8]}
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = dict(
+        os.environ,
+        GAMBOGE_HOME=str(home),
+        GAMBOGE_LAKE=(home / "lake").as_uri(),
+        GAMBOGE_SOURCE_DSN=pg_server.dsn(names["source"]),
+        GAMBOGE_WAREHOUSE_DSN=pg_server.dsn(names["warehouse"]),
+        GAMBOGE_SPARK_MASTER="local[2]",
+        GAMBOGE_SPARK_DRIVER_MEMORY="2g",
+    )
+    env.pop("GAMBOGE_CRASH_AT", None)
+    seed.seed_source(env["GAMBOGE_SOURCE_DSN"], scale=0.1, seed=11)
+    return {"env": env, "home": home, **{k: pg_server.dsn(v) for k, v in names.items()}}
+
+
+def gamboge_run(workspace, **extra_env):
+    env = dict(workspace["env"], **extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "run"], capture_output=True, text=True, env=env, timeout=900
+    )
+
+
+def rows(dsn, sql):
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def warehouse_checksums(workspace):
+    return {t.name: rows(workspace["warehouse"], CHECKSUM_SQL.format(t.name))[0] for t in schema.STAR_TABLES}
+
+
+def count(dsn, table):
+    return rows(dsn, f'SELECT count(*) FROM "{table}"')[0][0]
+
+
+@pytest.fixture(scope="module")
+def first_run(workspace):
+    result = gamboge_run(workspace)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_a_run_lands_transforms_and_loads_every_row(workspace, first_run):
+    src, wh = workspace["source"], workspace["warehouse"]
+    assert count(wh, "fact_sales_order") == count(src, "sales_order")
+    assert count(wh, "fact_purchase_order") == count(src, "purchase_order")
+    assert count(wh, "fact_payment") == count(src, "payment")
+    assert count(wh, "dim_transaction") == count(src, "transaction")
+    assert count(wh, "dim_counterparty") == count(src, "counterparty") == 20
+    # Dimensions equal the source's current values.
+    assert rows(wh, "SELECT location FROM dim_staff s WHERE email_address LIKE '%''%'") == rows(
+        src,
+        "SELECT d.location FROM staff s JOIN department d USING (department_id) WHERE s.email_address LIKE '%''%'",
+    )
+    summary = first_run.stdout
+    line = next(x for x in summary.splitlines() if x.startswith("fact_payment "))
+    assert line.split()[1:] == [str(count(src, "payment")), "0", str(count(src, "payment"))] + [
+        str(count(src, "payment")),
+        "0",
+    ]
+    assert "seconds per stage: ingest" in summary and "gamboge query" in summary
+
+
+def test_a_second_run_without_source_changes_changes_nothing(workspace, first_run):
+    before = warehouse_checksums(workspace)
+    again = gamboge_run(workspace)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert warehouse_checksums(workspace) == before
+
+
+def test_a_second_run_waits_for_nobody_it_names_the_holder(workspace, first_run):
+    with RunLock(workspace["home"] / "run.lock"):
+        blocked = gamboge_run(workspace)
+    assert blocked.returncode == EXIT_LOCKED
+    assert f"pid {os.getpid()}" in blocked.stderr
+
+
+def test_a_crash_in_transform_keeps_ingest_output_and_the_next_run_completes(workspace, first_run):
+    report = simulate.simulate(workspace["source"], days=1, seed_value=5)
+    landing = config.landing_uri(workspace["env"]["GAMBOGE_LAKE"])
+    landed_before = manifests.list_run_ids(landing)
+    crashed = gamboge_run(workspace, GAMBOGE_CRASH_AT="transform:after-facts")
+    assert crashed.returncode == -9, crashed.stderr[-3000:]
+    landed_after = manifests.list_run_ids(landing)
+    assert len(landed_after) == len(landed_before) + 1  # ingest committed its batch
+
+    healed = gamboge_run(workspace)
+    assert healed.returncode == 0, healed.stderr[-3000:]
+    src, wh = workspace["source"], workspace["warehouse"]
+    flipped = report["changes"]["payment"]["paid_flipped"]
+    assert count(wh, "fact_payment") == count(src, "payment") + flipped
+    assert rows(wh, "SELECT count(*) - count(DISTINCT payment_id) FROM fact_payment")[0][0] == flipped
+    # Every sales order version is there once: current source rows all appear as a version.
+    assert count(wh, "fact_sales_order") >= count(src, "sales_order")
+    missing = rows(
+        wh,
+        "SELECT count(*) FROM dim_transaction t WHERE NOT EXISTS "
+        "(SELECT 1 FROM fact_payment p WHERE p.transaction_id = t.transaction_id)",
+    )
+    assert missing == [(0,)]
