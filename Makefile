@@ -4,7 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PY39 ?= $(shell command -v python3.9 >/dev/null 2>&1 && echo python3.9 || ls $$HOME/.pyenv/versions/3.9*/bin/python3.9 2>/dev/null | tail -n1)
+# A real Python 3.9 when one is installed (pyenv's shim answers `command -v` even when it cannot run 3.9).
+PY39 ?= $(shell for p in python3.9 $$HOME/.pyenv/versions/3.9*/bin/python3.9; do $$p -c 'import sys' 2>/dev/null && echo $$p && break; done)
 SCALE ?= 1
 PYTEST_FLAGS ?=
 # The ingest job runs on Glue's Python 3.9 shell: this is everything it imports from the repo.
@@ -30,6 +31,8 @@ $(STAMP): pyproject.toml
 run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole workflow, print a summary
 	$(BIN)/gamboge db up
 	$(BIN)/gamboge run --seed-if-empty --scale $(SCALE)
+	@echo; echo "Athena named query sales_by_month_and_currency, run locally on DuckDB:"
+	@$(BIN)/gamboge query sales_by_month_and_currency --limit 12
 
 test: install  ## the default test suite (skips slow scale/fault-matrix tests)
 	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_FLAGS)

@@ -184,5 +184,3 @@ def new_versions(batch: DataFrame, existing_keys: DataFrame) -> DataFrame:
 def date_columns(table_name: str) -> List[str]:
     """The columns of a star table that reference dim_date."""
     return [fk.column for fk in schema.star_table(table_name).foreign_keys if fk.ref_table == "dim_date"]
-
-
