@@ -67,6 +67,7 @@ $(CHECKOV_STAMP):
 	@touch $(CHECKOV_STAMP)
 
 bench: install  ## benchmarks against raw PostgreSQL COPY and DuckDB (SCALE=1,10,100)
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench --scale $(SCALE)
 
 docker-test:  ## run the unit tests inside the official AWS Glue 5 image (needs Docker)
