@@ -11,7 +11,7 @@ PYTEST_FLAGS ?=
 # The ingest job runs on Glue's Python 3.9 shell: this is everything it imports from the repo.
 INGEST_PATH = glue_jobs/ingest_totesys.py shared/__init__.py shared/config.py shared/logs.py \
 	shared/schema.py shared/storage.py shared/ingest.py shared/bookmarks.py shared/manifests.py \
-	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py
+	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py
 
 .PHONY: install run test test-all lint bench docker-test package deploy clean help
 

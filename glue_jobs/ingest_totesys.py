@@ -7,13 +7,15 @@ the same arguments, or `gamboge ingest`.
 
 import sys
 
-from shared import glue_args, ingest, logs
+from shared import glue_args, ingest, logs, workflow_run
 
 
 def main(argv):
     # CloudWatch wants one JSON object per event; a terminal gets the readable lines.
     logs.configure("text" if sys.stderr.isatty() else "json")
-    arguments = glue_args.resolve(argv, required=[], optional=ingest.argument_defaults())
+    # Started by the Glue workflow, the job also gets the workflow run to report its manifest to.
+    optional = dict(ingest.argument_defaults(), **workflow_run.ARGUMENTS)
+    arguments = glue_args.resolve(argv, required=[], optional=optional)
     return ingest.run_job(arguments)
 
 

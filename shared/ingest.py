@@ -37,7 +37,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from shared import bookmarks, config, faults, logs, manifests, schema, storage, workflow
+from shared import bookmarks, config, faults, logs, manifests, schema, storage, workflow, workflow_run
 
 JOB = "ingest"
 KIND_FULL = "full"
@@ -820,7 +820,7 @@ def run(settings: Settings, source: Optional[Source] = None) -> Dict[str, Any]:
         manifest=manifest,
         bookmark="saved" if settings.bookmark_option == bookmarks.ENABLE else "unchanged",
     )
-    return body
+    return dict(body, run_id=run_id)
 
 
 def _forget_fingerprints(previous: Dict[str, Any], current: Dict[str, Any]) -> None:
@@ -838,7 +838,8 @@ def _forget_fingerprints(previous: Dict[str, Any], current: Dict[str, Any]) -> N
 def run_job(arguments: Dict[str, Optional[str]]) -> int:
     """Entry point shared by the Glue script and `gamboge ingest`: returns the exit status."""
     try:
-        run(settings_from_arguments(arguments))
+        result = run(settings_from_arguments(arguments))
+        workflow_run.publish(arguments, workflow_run.LANDING_MANIFEST, result["run_id"])
     except (IngestError, ValueError) as exc:
         log.error("ingest failed: %s (bookmark unchanged)", exc)
         return 1

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from shared import bookmarks, config, glue_args, logs, workflow
+from shared import bookmarks, config, glue_args, logs, manifests, workflow, workflow_run
 
 JOB = workflow.job("transform")
 log = logs.get("transform")
@@ -57,9 +57,16 @@ def run_job(argv: List[str]) -> int:
     """Entry point of glue_jobs/transform_star_schema.py."""
     from shared.transform import TransformError
 
-    arguments = glue_args.resolve(argv, [], defaults())
+    arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
     try:
-        execute(arguments)
+        expected = workflow_run.read(arguments, workflow_run.LANDING_MANIFEST)
+        if expected and expected not in manifests.list_run_ids(arguments["landing_uri"]):
+            raise TransformError(
+                f"ingest committed landing manifest {expected}, but it is not in {arguments['landing_uri']}"
+            )
+        summary = execute(arguments)
+        if summary.get("batch_id"):
+            workflow_run.publish(arguments, workflow_run.PROCESSED_MANIFEST, summary["batch_id"])
     except TransformError as exc:
         log.error(str(exc))
         return 1
