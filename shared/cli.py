@@ -21,6 +21,7 @@ COMMANDS = [
     ("query", "shared.query", "run an Athena named query (or --sql) locally with DuckDB over the catalog"),
     ("transform", "shared.transform_cli", "landing zone → star schema Parquet + catalog (Glue Spark job)"),
     ("load", "shared.load_cli", "processed zone → PostgreSQL warehouse, each batch exactly once (Glue Spark job)"),
+    ("compact", "shared.compact", "merge the small fact files of each month partition (loaded batches only)"),
     ("schema", "shared.schema_cli", "print the star-schema diagram or the ToteSys source DDL"),
     ("bookmarks", "shared.bookmarks_cli", "show or reset a job's bookmark (ingest, transform)"),
 ]

@@ -51,8 +51,11 @@ def _committed_fact_files(processed_uri: str) -> set:
 
 
 def remove_orphans(processed_uri: str) -> int:
-    """Delete fact files and staging output that no committed manifest names."""
-    committed = _committed_fact_files(processed_uri)
+    """Delete fact files and staging output that no committed manifest (or compaction) names."""
+    from shared.compact import committed_and_replaced
+
+    compacted, replaced = committed_and_replaced(processed_uri)
+    committed = (_committed_fact_files(processed_uri) | compacted) - replaced
     removed = storage.delete_prefix(storage.join(processed_uri, "_staging"))
     for fact in schema.FACTS:
         for uri in storage.list_uris(storage.join(processed_uri, fact.name), suffix=".parquet"):
