@@ -183,6 +183,14 @@ def drop_leftover_staging(conn: psycopg.Connection) -> int:
     return len(rows)
 
 
+def _tidy_staging(conn: psycopg.Connection) -> None:
+    """Best effort after a failure: a lost connection must not hide the error that matters."""
+    try:
+        drop_leftover_staging(conn)
+    except psycopg.Error:
+        log.warning("could not drop staging tables now; the next load drops them")
+
+
 def read_table(spark: SparkSession, table: schema.StarTable, entry: Dict[str, Any]) -> DataFrame:
     """The batch's rows of one star table, in staging column order (the select is the contract)."""
     frame = (
@@ -391,10 +399,10 @@ def run(
             try:
                 stats = load_batch(spark, conn, target, processed_uri, batch_id)
             except psycopg.Error as exc:
-                drop_leftover_staging(conn)
+                _tidy_staging(conn)
                 raise LoadError(f"batch {batch_id} not loaded (rolled back): {str(exc).strip()}") from exc
             except LoadError:
-                drop_leftover_staging(conn)
+                _tidy_staging(conn)
                 raise
             loaded.append(batch_id)
             for table, counts in stats.items():
