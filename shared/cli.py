@@ -24,6 +24,7 @@ COMMANDS = [
     ("compact", "shared.compact", "merge the small fact files of each month partition (loaded batches only)"),
     ("schema", "shared.schema_cli", "print the star-schema diagram or the ToteSys source DDL"),
     ("bookmarks", "shared.bookmarks_cli", "show or reset a job's bookmark (ingest, transform)"),
+    ("check", "shared.check", "reconcile source, landing, processed zone and warehouse; non-zero on any mismatch"),
 ]
 
 EXIT_OK = 0

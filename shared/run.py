@@ -158,6 +158,12 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool) -> Dict[str, Any]:
         seconds = time.monotonic() - started
         report["stages"][job.key]["stage_seconds"] = round(seconds, 2)
         _say(f"✔ {job.key} ({seconds:.1f} s)")
+    from shared import check  # every run ends with `gamboge check`: source, zones and warehouse reconcile
+
+    try:
+        report["check"] = check.reconcile().as_dict()
+    except Exception as exc:  # noqa: BLE001 - a check that cannot run fails the run like a stage
+        raise StageFailed(f"check failed: {exc}") from exc
     return report
 
 
@@ -242,11 +248,16 @@ def main(args: argparse.Namespace) -> int:
     except StageFailed as exc:
         print(f"gamboge run: {exc}", file=sys.stderr)
         return 1
+    from shared import check
+
+    status = 0 if report["check"]["ok"] else check.EXIT_MISMATCH
     if args.json:
         print(json.dumps(report, indent=2, default=str))
-        return 0
+        return status
     print()
     print(summary_table(report))
     print()
     print(where_things_are())
-    return 0
+    print()
+    print(check.format_report(report["check"], counts=status != 0))
+    return status
