@@ -8,6 +8,7 @@ connection and discards the bytes: the cost floor of getting the data out of Pos
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -132,3 +133,52 @@ if __name__ == "__main__":
     from shared import config
 
     print(json.dumps(bench_ingest(config.source_dsn(), sys.argv[1] if len(sys.argv) > 1 else config.landing_uri())))
+
+
+def _spread(values, digits=1):
+    values = sorted(values)
+    return {
+        "median": round(values[len(values) // 2], digits),
+        "min": round(values[0], digits),
+        "max": round(values[-1], digits),
+    }
+
+
+def bench_ingest_runs(dsn: str, landing_uri: str, runs: int) -> Dict[str, Any]:
+    """``runs`` full extracts and raw COPYs, alternating; medians (min-max) of both and their ratio.
+
+    The last run's landing files stay in ``landing_uri`` (the transform benchmark reads them);
+    earlier runs' files are deleted."""
+    raws, jobs = [], []
+    for n in range(runs):
+        raws.append(raw_copy_csv(dsn))
+        job = run_ingest_job(dsn, landing_uri)
+        files = job.pop("files")
+        if n < runs - 1:
+            for uri in files:
+                storage.delete(uri)
+            storage.delete(manifests.manifest_uri(landing_uri, job["run_id"]))
+        jobs.append(job)
+    rows, size = jobs[-1]["rows"], jobs[-1]["bytes"]
+    raw_rows, raw_bytes = raws[-1]["rows"], raws[-1]["bytes"]
+    job_rate = _spread([j["rows"] / j["seconds"] for j in jobs], 0)
+    raw_rate = _spread([r["rows"] / r["seconds"] for r in raws], 0)
+    in_job = [j["rows"] / j["in_job_seconds"] for j in jobs if j["in_job_seconds"]]
+    in_job_rate = _spread(in_job, 0) if in_job else None
+    return {
+        "rows": rows,
+        "landed_mb": round(size / 1e6, 1),
+        "raw_csv_mb": round(raw_bytes / 1e6, 1),
+        "raw_rows": raw_rows,
+        "job_s": _spread([j["seconds"] for j in jobs], 2),
+        "job_rows_per_s": job_rate,
+        "job_mb_per_s": round(size / 1e6 / statistics.median(j["seconds"] for j in jobs), 1),
+        "in_job_rows_per_s": in_job_rate,
+        "raw_copy_s": _spread([r["seconds"] for r in raws], 2),
+        "raw_copy_rows_per_s": raw_rate,
+        "raw_copy_mb_per_s": round(raw_bytes / 1e6 / statistics.median(r["seconds"] for r in raws), 1),
+        "vs_raw_copy": round(job_rate["median"] / raw_rate["median"], 2),
+        "in_job_vs_raw_copy": round(in_job_rate["median"] / raw_rate["median"], 2) if in_job_rate else None,
+        "peak_rss_mb": _spread([j["peak_rss_mb"] for j in jobs], 1),
+        "per_table": jobs[-1]["tables"],
+    }

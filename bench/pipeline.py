@@ -1,0 +1,101 @@
+"""End-to-end and incremental benchmark: ``gamboge run`` as a user runs it.
+
+Each run gets a copy of the seeded source at the scale, an empty warehouse database and an empty
+lake. ``gamboge run`` runs as a subprocess (Python and Spark start-up included), first from the
+empty lake (the full run: end to end), then again after ``gamboge simulate --days 1`` (the
+incremental run). Wall seconds of both, the seconds inside the stages (from ``--json``: no
+interpreter or Spark start-up) and the rows each run landed.
+"""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from bench.transform import spread
+from shared import config
+from shared.simulate import simulate
+
+REPO = Path(__file__).resolve().parent.parent
+GAMBOGE = [sys.executable, "-m", "shared.cli"]
+
+
+def gamboge_run(env: Dict[str, str]) -> Dict[str, Any]:
+    """One ``gamboge run --json`` in a child process: wall seconds and the run report."""
+    with tempfile.TemporaryFile() as log_file:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [*GAMBOGE, "run", "--json"], env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=log_file
+        )
+        seconds = time.perf_counter() - started
+        try:
+            report = json.loads(result.stdout)
+        except ValueError:
+            report = None
+        if report is None or "stages" not in report:
+            log_file.seek(0)
+            tail = log_file.read().decode("utf-8", "replace")[-3000:]
+            raise RuntimeError(f"gamboge run failed (exit {result.returncode}):\n{tail}")
+    stages = {name: stage.get("stage_seconds", 0.0) for name, stage in report["stages"].items()}
+    landed = sum(t.get("rows", 0) for t in report["stages"].get("ingest", {}).get("tables", {}).values())
+    # `gamboge run` ends with `gamboge check`; a mismatch exits non-zero but the run itself completed.
+    check_ok = (report.get("check") or {}).get("ok")
+    return {
+        "wall_s": seconds,
+        "stages_s": sum(stages.values()),
+        "per_stage_s": stages,
+        "landed_rows": landed,
+        "exit_code": result.returncode,
+        "check_ok": check_ok,
+    }
+
+
+def measure_once(cluster, scale: float, seed_value: int) -> Dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(cluster.copy_of_seeded(scale))
+        warehouse = stack.enter_context(cluster.empty_database())
+        lake = stack.enter_context(cluster.lake())
+        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="home-", dir=str(cluster.root)))
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(REPO),
+            **{
+                config.ENV_SOURCE_DSN: source,
+                config.ENV_WAREHOUSE_DSN: warehouse,
+                config.ENV_LAKE: lake.uri,
+                config.ENV_HOME: home,
+            },
+        )
+        full = gamboge_run(env)
+        report = simulate(source, days=1, seed_value=seed_value)
+        changed = sum(sum(kinds.values()) for kinds in report["changes"].values())
+        incremental = gamboge_run(env)
+    return {"full": full, "incremental": incremental, "source_rows_changed": changed}
+
+
+def bench_pipeline(cluster, scale: float, runs: int) -> Dict[str, Any]:
+    measured: List[Dict[str, Any]] = [measure_once(cluster, scale, seed_value=n + 1) for n in range(runs)]
+    full_wall = spread([m["full"]["wall_s"] for m in measured], 1)
+    incr_wall = spread([m["incremental"]["wall_s"] for m in measured], 1)
+    full_stages = spread([m["full"]["stages_s"] for m in measured], 1)
+    incr_stages = spread([m["incremental"]["stages_s"] for m in measured], 1)
+    middle = sorted(measured, key=lambda m: m["full"]["wall_s"])[len(measured) // 2]
+    return {
+        "full_wall_s": full_wall,
+        "full_stages_s": full_stages,
+        "full_per_stage_s": middle["full"]["per_stage_s"],
+        "full_landed_rows": middle["full"]["landed_rows"],
+        "incremental_wall_s": incr_wall,
+        "incremental_stages_s": incr_stages,
+        "incremental_per_stage_s": middle["incremental"]["per_stage_s"],
+        "incremental_landed_rows": middle["incremental"]["landed_rows"],
+        "source_rows_changed": middle["source_rows_changed"],
+        "check_ok": all(m[k]["check_ok"] is not False for m in measured for k in ("full", "incremental")),
+        "incremental_share": round(incr_wall["median"] / full_wall["median"], 3),
+        "incremental_share_in_stages": round(incr_stages["median"] / full_stages["median"], 3),
+    }

@@ -1,0 +1,213 @@
+"""Profiles of the largest stage: py-spy on the Python driver, the Spark event log for the JVM side.
+
+py-spy samples the driver process (the transform's Python code and the threads waiting on Spark);
+the event log says how the same wall time splits into Spark jobs, tasks and their metrics. Both are
+summarised as plain numbers so the results can say what dominates.
+"""
+
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+TRANSFORM_SOURCE = Path(__file__).resolve().parent.parent / "shared" / "transform.py"
+
+
+def pyspy_binary() -> Optional[str]:
+    """py-spy from the venv (installed on demand from PyPI), else PATH; None when unavailable."""
+    local = Path(sys.executable).parent / "py-spy"
+    if not local.exists() and not shutil.which("py-spy"):
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=False)
+    if local.exists():
+        return str(local)
+    return shutil.which("py-spy")
+
+
+def start_pyspy(pid: int, output: Path) -> Optional[subprocess.Popen]:
+    binary = pyspy_binary()
+    if not binary:
+        return None
+    return subprocess.Popen(
+        [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "50",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--threads",
+            "--idle",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_pyspy(process: Optional[subprocess.Popen]) -> None:
+    if process is None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _phase(frame: str) -> str:
+    """The ``# --- phase ---`` comment of shared/transform.py above a frame's line in ``run``."""
+    match = re.search(r":(\d+)\)$", frame)
+    if not match:
+        return frame
+    lines = TRANSFORM_SOURCE.read_text().splitlines()[: int(match.group(1))]
+    for text in reversed(lines):
+        found = re.match(r"\s*# --- (.+?) -+$", text)
+        if found:
+            return found.group(1)
+        if text.startswith("def "):
+            break
+    return "set-up (manifests, bookmark, orphans)"
+
+
+def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
+    """Collapsed stacks (``--idle --threads``) → where the driver's wall time goes.
+
+    The main thread's innermost frame in shared/transform.py says which phase of ``transform.run``
+    the wall clock is in; the worker threads' innermost project frames say what the per-table
+    work does, and how much of it is a py4j round trip to the JVM."""
+    if not raw.exists():
+        return {"available": False}
+    main: collections.Counter = collections.Counter()
+    workers: collections.Counter = collections.Counter()
+    main_total = worker_total = worker_py4j = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        thread = frames[0].split(": ", 1)[-1] if frames else ""
+        project = [f for f in frames if "(shared/" in f]
+        if thread == "MainThread":
+            in_run = [f for f in frames if "(shared/transform.py" in f and f.startswith("run")]
+            if in_run:
+                main_total += n
+                main[_phase(in_run[-1])] += n
+        elif project:
+            worker_total += n
+            workers[re.sub(r":\d+\)$", ")", project[-1])] += n
+            if any("(py4j/" in f for f in frames):
+                worker_py4j += n
+
+    def share(counter: collections.Counter, total: int) -> List[Tuple[str, float]]:
+        return [(name, round(100 * n / total, 1)) for name, n in counter.most_common(top)] if total else []
+
+    return {
+        "available": True,
+        "main_thread_samples": main_total,
+        "main_thread_phase_pct": share(main, main_total),
+        "worker_samples": worker_total,
+        "worker_waiting_on_jvm_pct": round(100 * worker_py4j / worker_total, 1) if worker_total else None,
+        "worker_innermost_project_frame_pct": share(workers, worker_total),
+    }
+
+
+def _union_ms(intervals: List[Tuple[int, int]]) -> int:
+    busy, end = 0, None
+    for lo, hi in sorted(intervals):
+        if end is None or lo > end:
+            busy += hi - lo
+            end = hi
+        elif hi > end:
+            busy += hi - end
+            end = hi
+    return busy
+
+
+def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int = 8) -> Dict[str, Any]:
+    """Spark jobs, stages and tasks that started inside ``window_ms`` (epoch milliseconds)."""
+    logs = [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
+    if not logs:
+        return {"available": False}
+    lo, hi = window_ms
+    jobs: Dict[int, Dict[str, Any]] = {}
+    stage_job: Dict[int, int] = {}
+    tasks = collections.Counter()
+    sql: List[Tuple[int, int]] = []
+    sql_started: Dict[int, Tuple[int, str]] = {}
+    for path in logs:
+        with open(path) as handle:
+            for line in handle:
+                event = json.loads(line)
+                kind = event.get("Event")
+                if kind == "SparkListenerJobStart" and lo <= event["Submission Time"] <= hi:
+                    props = event.get("Properties") or {}
+                    stages = event.get("Stage Infos") or [{}]
+                    site = props.get("callSite.short") or stages[-1].get("Stage Name") or "?"
+                    jobs[event["Job ID"]] = {"start": event["Submission Time"], "end": None, "site": site}
+                    for stage in event.get("Stage IDs", []):
+                        stage_job[stage] = event["Job ID"]
+                elif kind == "SparkListenerJobEnd" and event["Job ID"] in jobs:
+                    jobs[event["Job ID"]]["end"] = event["Completion Time"]
+                elif kind == "SparkListenerTaskEnd" and event.get("Stage ID") in stage_job:
+                    info, metrics = event["Task Info"], event.get("Task Metrics") or {}
+                    tasks["tasks"] += 1
+                    tasks["task_wall_ms"] += info["Finish Time"] - info["Launch Time"]
+                    tasks["run_ms"] += metrics.get("Executor Run Time", 0)
+                    tasks["cpu_ms"] += metrics.get("Executor CPU Time", 0) // 1_000_000
+                    tasks["deserialize_ms"] += metrics.get("Executor Deserialize Time", 0)
+                    tasks["gc_ms"] += metrics.get("JVM GC Time", 0)
+                    tasks["input_bytes"] += (metrics.get("Input Metrics") or {}).get("Bytes Read", 0)
+                    tasks["shuffle_write_bytes"] += (metrics.get("Shuffle Write Metrics") or {}).get(
+                        "Shuffle Bytes Written", 0
+                    )
+                elif kind == "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart":
+                    if lo <= event["time"] <= hi:
+                        sql_started[event["executionId"]] = (event["time"], event.get("description", ""))
+                elif kind == "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd":
+                    if event["executionId"] in sql_started:
+                        sql.append((sql_started[event["executionId"]][0], event["time"]))
+    finished = [j for j in jobs.values() if j["end"]]
+    by_site: collections.Counter = collections.Counter()
+    count_site: collections.Counter = collections.Counter()
+    for job in finished:
+        by_site[job["site"]] += job["end"] - job["start"]
+        count_site[job["site"]] += 1
+    wall = hi - lo
+    busy = _union_ms([(j["start"], j["end"]) for j in finished])
+    return {
+        "available": True,
+        "window_ms": round(wall),
+        "spark_jobs": len(finished),
+        "sql_executions": len(sql),
+        "ms_with_a_spark_job_running": busy,
+        "pct_with_a_spark_job_running": round(100 * busy / wall, 1) if wall else None,
+        "sum_of_job_ms": sum(j["end"] - j["start"] for j in finished),
+        "tasks": dict(tasks),
+        "job_ms_by_call_site": [
+            {"call_site": site, "jobs": count_site[site], "ms": ms} for site, ms in by_site.most_common(top)
+        ],
+    }
+
+
+def event_log_conf(folder: Path) -> str:
+    """PYSPARK_SUBMIT_ARGS that switch the event log on for a session started after it is set."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return (
+        f"--conf spark.eventLog.enabled=true --conf spark.eventLog.dir={folder.as_uri()} "
+        "--conf spark.eventLog.compress=false pyspark-shell"
+    )
+
+
+def pid() -> int:
+    return os.getpid()

@@ -1,0 +1,113 @@
+"""Transform benchmark: the full star-schema build against DuckDB and pandas on the same landing files.
+
+The landing zone comes from one full ingest of the seeded source at the scale. Each run builds the
+star schema three ways, each into its own fresh folder:
+
+- the transform job (``shared.transform_cli.execute``) in a fresh lake, on a Spark session started
+  once for the whole benchmark (its start-up is reported separately);
+- bench/duckdb_star.py: the same tables in DuckDB SQL;
+- bench/pandas_star.py: the same tables in pandas, at scales up to PANDAS_MAX_SCALE only.
+"""
+
+import os
+import statistics
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from bench import duckdb_star, pandas_star
+from shared import bookmarks, config, manifests, storage, workflow
+
+PANDAS_MAX_SCALE = 10
+
+
+def landing_files(landing_uri: str) -> Dict[str, List[str]]:
+    """Local paths of every landing file a manifest names, by source table."""
+    files: Dict[str, List[str]] = {}
+    for run_id in manifests.list_run_ids(landing_uri):
+        body = manifests.read_manifest(manifests.manifest_uri(landing_uri, run_id))
+        for table, entry in body.get("tables", {}).items():
+            files.setdefault(table, []).extend(storage.local_path(f["uri"]) for f in entry.get("files", []))
+    return files
+
+
+def run_transform_job(spark, landing_uri: str, lake_uri: str) -> Dict[str, Any]:
+    """The transform job over ``landing_uri`` into a fresh lake; seconds and rows per star table."""
+    from shared import transform_cli
+
+    arguments = {
+        "landing_uri": landing_uri,
+        "processed_uri": config.processed_uri(lake_uri),
+        "state_uri": config.state_uri(lake_uri),
+        "catalog_database": "gamboge",
+        workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
+        "max_reject_ratio": "0.01",
+    }
+    previous = os.environ.get(config.ENV_LAKE)
+    os.environ[config.ENV_LAKE] = lake_uri  # the file catalog lives under the lake
+    try:
+        started = time.perf_counter()
+        summary = transform_cli.execute(arguments, spark=spark)
+        seconds = time.perf_counter() - started
+    finally:
+        if previous is None:
+            os.environ.pop(config.ENV_LAKE, None)
+        else:
+            os.environ[config.ENV_LAKE] = previous
+    return {"seconds": seconds, "counts": {t: e["rows"] for t, e in summary["tables"].items()}}
+
+
+def _timed(build: Callable[[str], Dict[str, int]], parent: str) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="star-", dir=parent) as out:
+        started = time.perf_counter()
+        counts = build(out)
+        return {"seconds": time.perf_counter() - started, "counts": counts}
+
+
+def spread(values: List[float], digits: int = 2) -> Dict[str, float]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def bench_transform(spark, landing_uri: str, new_lake: Callable[[], Any], scale: float, runs: int) -> Dict[str, Any]:
+    """Per run: Spark job, DuckDB and (small scales) pandas over the same landing files."""
+    files = landing_files(landing_uri)
+    with_pandas = scale <= PANDAS_MAX_SCALE
+    job, duck, panda = [], [], []
+    checks: Optional[Dict[str, Dict[str, int]]] = None
+    for _ in range(runs):
+        with new_lake() as lake:
+            job.append(run_transform_job(spark, landing_uri, lake.uri))
+            duck.append(_timed(lambda out: duckdb_star.build(files, out), str(lake.path)))
+            if with_pandas:
+                panda.append(_timed(lambda out: pandas_star.build(files, out), str(lake.path)))
+        checks = {"spark": job[-1]["counts"], "duckdb": duck[-1]["counts"]}
+        if with_pandas:
+            checks["pandas"] = panda[-1]["counts"]
+    mismatches = {
+        table: {name: counts.get(table) for name, counts in checks.items()}
+        for table in checks["spark"]
+        if len({counts.get(table) for counts in checks.values()}) > 1
+    }
+    job_s = spread([r["seconds"] for r in job])
+    duck_s = spread([r["seconds"] for r in duck])
+    result: Dict[str, Any] = {
+        "landed_rows": sum(1 for paths in files.values() for p in paths for _ in open(p, "rb")),
+        "star_rows": sum(job[-1]["counts"].values()),
+        "spark_s": job_s,
+        "duckdb_s": duck_s,
+        "vs_duckdb": round(job_s["median"] / duck_s["median"], 2),
+        "row_count_mismatches": mismatches,
+    }
+    if with_pandas:
+        pandas_s = spread([r["seconds"] for r in panda])
+        result["pandas_s"] = pandas_s
+        result["vs_pandas"] = round(job_s["median"] / pandas_s["median"], 2)
+    else:
+        result["pandas_s"] = None
+        result["vs_pandas"] = None
+        result["pandas_note"] = f"pandas skipped above scale {PANDAS_MAX_SCALE} (whole tables in memory)"
+    return result
