@@ -44,9 +44,10 @@ test-all: install  ## every test, including slow scale and fault-matrix tests
 CHECKOV_VERSION := 3.3.30
 CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
 
-lint: install $(CHECKOV_STAMP)  ## ruff, format check, Python 3.9 ingest path, terraform fmt/validate, checkov
+lint: install $(CHECKOV_STAMP)  ## ruff, format check, bandit, Python 3.9 ingest path, terraform fmt/validate, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r shared glue_jobs -ll
 	$(BIN)/vermin --no-tips --violations -t=3.9- $(INGEST_PATH)
 	@if [ -n "$(PY39)" ]; then $(PY39) -m py_compile $(INGEST_PATH) && echo "python3.9 compiles the ingest path"; \
 	else echo "python3.9 not found: vermin's check stands alone"; fi

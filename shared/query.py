@@ -40,7 +40,8 @@ def connect(catalog: Catalog):
             source = f"read_parquet('{location}/*/*.parquet', hive_partitioning = true)"
         else:
             source = f"read_parquet('{location}/*.parquet')"
-        conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {source}')
+        # Names and locations come from the catalog this pipeline writes (schema-defined tables).
+        conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {source}')  # nosec B608
     return conn
 
 

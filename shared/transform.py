@@ -14,6 +14,7 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
 """
 
 import datetime
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
@@ -123,9 +124,21 @@ def _in_parallel(work: Callable[[Any], Any], items: List[Any]) -> Dict[Any, Any]
 def _validate_source(spark: SparkSession, table: schema.Table, uris: List[str]) -> Validated:
     raw = read_landing(spark, table, uris).cache()
     rows, rejects = validate(raw, table)
-    counts = raw.agg(
-        F.count(F.lit(1)).alias("landed"), F.sum((reject_reason(table) != "").cast("int")).alias("rejected")
-    ).first()
+    try:
+        counts = raw.agg(
+            F.count(F.lit(1)).alias("landed"), F.sum((reject_reason(table) != "").cast("int")).alias("rejected")
+        ).first()
+    except Exception as exc:
+        # A truncated or corrupt .gz cannot be quarantined line by line: Spark's first action fails
+        # with a Java EOFException deep in a stack trace. Name the file instead; nothing is written.
+        text = str(exc)
+        if "EOFException" not in text and "Unexpected end of input stream" not in text and "ZipException" not in text:
+            raise
+        named = re.search(r"reading file (\S+?)\.? ", text)
+        culprit = named.group(1) if named else ", ".join(uris)
+        raise TransformError(
+            f"landing file(s) of {table.name} cannot be read (truncated or corrupt compressed file): {culprit}"
+        ) from None
     return Validated(rows.cache(), rejects, counts["landed"], counts["rejected"] or 0)
 
 
