@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from shared import config, manifests, schema, seed, simulate
+from shared import config, manifests, schema, seed, simulate, storage
 from shared.run import EXIT_LOCKED, RunLock
 
 pytestmark = pytest.mark.spark
@@ -123,3 +123,36 @@ def test_a_crash_in_transform_keeps_ingest_output_and_the_next_run_completes(wor
         "(SELECT 1 FROM fact_payment p WHERE p.transaction_id = t.transaction_id)",
     )
     assert missing == [(0,)]
+
+
+def test_compaction_merges_loaded_files_and_the_pipeline_goes_on(workspace, first_run):
+    from shared.catalog import FileCatalog
+    from shared.query import run_sql
+
+    lake = workspace["env"]["GAMBOGE_LAKE"]
+    fact_root = f"{config.processed_uri(lake)}/fact_payment"
+    catalog = FileCatalog(config.catalog_uri(lake))
+
+    def per_partition():
+        counts = {}
+        for uri in storage.list_uris(fact_root, suffix=".parquet"):
+            counts[uri.split("/")[-2]] = counts.get(uri.split("/")[-2], 0) + 1
+        return counts
+
+    if max(per_partition().values()) == 1:  # run alone: add a second loaded batch first
+        simulate.simulate(workspace["source"], days=1, seed_value=8)
+        assert gamboge_run(workspace).returncode == 0
+    totals = "SELECT count(*), count(DISTINCT version_key), sum(payment_amount) FROM fact_payment"
+    before_files, before_rows = per_partition(), run_sql(totals, catalog)[1]
+    assert max(before_files.values()) > 1
+    compacted = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "compact"], capture_output=True, text=True, env=workspace["env"]
+    )
+    assert compacted.returncode == 0, compacted.stderr
+    assert set(per_partition().values()) == {1} and per_partition().keys() == before_files.keys()
+    assert run_sql(totals, catalog)[1] == before_rows
+
+    simulate.simulate(workspace["source"], days=1, seed_value=9)
+    after = gamboge_run(workspace)
+    assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
+    assert count(workspace["warehouse"], "fact_payment") == run_sql(totals, catalog)[1][0][0]
