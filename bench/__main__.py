@@ -5,11 +5,13 @@ For each scale, in one run of this command: seed seconds; ingest against raw COP
 schema build against DuckDB and pandas; load against raw COPY in; `gamboge run` end to end from
 an empty lake and again after one simulated day. Each figure is the median of --runs runs with
 min-max. Writes bench/results/results.{md,json} (the newest), bench/results/scale-<scales>.{md,json},
-refreshes the README's benchmark table and (with --profile, the default) profiles the transform at
-the largest scale. Timings live here, never in the tests.
+refreshes the README's benchmark table and (unless --no-profile) profiles the last transform run and
+the last incremental `gamboge run` at the largest scale (py-spy raw stacks kept beside the results).
+Timings live here, never in the tests.
 """
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -36,9 +38,12 @@ def say(message: str) -> None:
 class Bench:
     """What the stages share in one benchmark: the cluster, one Spark session, landing per scale."""
 
-    def __init__(self, cluster: BenchCluster, event_log: Optional[Path]):
+    def __init__(self, cluster: BenchCluster, event_log: Optional[Path], profile_dir: Optional[Path], scale: float):
         self.cluster = cluster
         self.event_log = event_log
+        self.profile_dir = profile_dir  # profile the last run of a stage at ``profile_scale``
+        self.profile_scale = scale
+        self.profiles: Dict[str, Dict[str, Any]] = {}
         self._spark = None
         self.spark_startup_s: Optional[float] = None
         self.landing: Dict[float, Any] = {}
@@ -71,6 +76,13 @@ class Bench:
                 run_ingest_job(dsn, lake.uri + "/landing")
             self.landing[scale] = lake
         return self.landing[scale].uri + "/landing"
+
+    def pyspy_output(self, stage: str, scale: float) -> Optional[Path]:
+        if self.profile_dir is None or scale != self.profile_scale:
+            return None
+        path = self.profile_dir / f"pyspy-{stage}-scale-{_key(scale)}.txt"
+        self.profiles[stage] = {"scale": _key(scale), "pyspy_raw": path}
+        return path
 
     def close(self) -> None:
         for lake in self.landing.values():
@@ -106,8 +118,12 @@ def stage_transform(bench: Bench, scale: float, runs: int) -> Dict[str, Any]:
     from bench.transform import bench_transform
 
     spark = bench.spark()
-    result = bench_transform(spark, bench.landing_uri(scale), bench.cluster.lake, scale, runs)
+    spy = bench.pyspy_output("transform", scale)
+    result = bench_transform(spark, bench.landing_uri(scale), bench.cluster.lake, scale, runs, spy)
     result["spark_startup_s"] = bench.spark_startup_s
+    window = result.pop("profile_window_ms")
+    if spy:
+        bench.profiles["transform"].update(window_ms=window, seconds=round((window[1] - window[0]) / 1000, 1))
     return result
 
 
@@ -120,7 +136,11 @@ def stage_load(bench: Bench, scale: float, runs: int) -> Dict[str, Any]:
 def stage_pipeline(bench: Bench, scale: float, runs: int) -> Dict[str, Any]:
     from bench.pipeline import bench_pipeline
 
-    return bench_pipeline(bench.cluster, scale, runs)
+    spy = bench.pyspy_output("incremental", scale)
+    result = bench_pipeline(bench.cluster, scale, runs, spy)
+    if spy:
+        bench.profiles["incremental"]["seconds"] = result["incremental_wall_s"]["median"]
+    return result
 
 
 STAGES: Dict[str, Callable[[Bench, float, int], Dict[str, Any]]] = {
@@ -130,24 +150,6 @@ STAGES: Dict[str, Callable[[Bench, float, int], Dict[str, Any]]] = {
     "load": stage_load,
     "pipeline": stage_pipeline,
 }
-
-
-# --- the profile ------------------------------------------------------------------------------------------
-def profile_transform(bench: Bench, scale: float, folder: Path) -> Dict[str, Any]:
-    """One more transform run at ``scale`` (not counted in the figures) under py-spy and the event log."""
-    from bench.transform import run_transform_job
-
-    spark = bench.spark()
-    landing = bench.landing_uri(scale)
-    raw = folder / f"pyspy-transform-scale-{scale:g}.txt"
-    spy = profile.start_pyspy(profile.pid(), raw)
-    time.sleep(1.0)  # let py-spy attach
-    with bench.cluster.lake() as lake:
-        started = time.time() * 1000
-        result = run_transform_job(spark, landing, lake.uri)
-        ended = time.time() * 1000
-    profile.stop_pyspy(spy)
-    return {"scale": scale, "seconds": round(result["seconds"], 2), "window_ms": [started, ended], "pyspy_raw": raw}
 
 
 # --- rendering ----------------------------------------------------------------------------------------------
@@ -337,40 +339,54 @@ def render(report: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_profile(summary: Dict[str, Any]) -> str:
-    if not summary:
-        return ""
-    lines = [f"## Profile: transform at scale {summary['scale']} ({summary['seconds']} s, one extra run)", ""]
+PROFILE_TITLES = {
+    "transform": "transform (the largest stage) at scale {scale}: the last measured run, {seconds} s, in process",
+    "incremental": "incremental `gamboge run` at scale {scale}: the last measured run, a child process "
+    "(median {seconds} s)",
+}
+
+
+def render_profile(stage: str, summary: Dict[str, Any]) -> str:
+    lines = [f"## Profile: {PROFILE_TITLES[stage].format(**summary)}", ""]
     ev = summary.get("event_log", {})
     if ev.get("available"):
         t = ev["tasks"]
         lines += [
             f"Spark event log: {ev['spark_jobs']} jobs, {t.get('tasks', 0)} tasks; a Spark job was running "
-            f"{ev['pct_with_a_spark_job_running']}% of the wall time ({ev['ms_with_a_spark_job_running']} ms of "
-            f"{ev['window_ms']} ms). Task time: {t.get('task_wall_ms', 0)} ms, of which executor run "
-            f"{t.get('run_ms', 0)} ms (CPU {t.get('cpu_ms', 0)} ms, GC {t.get('gc_ms', 0)} ms), deserialize "
-            f"{t.get('deserialize_ms', 0)} ms; input {t.get('input_bytes', 0) / 1e6:.1f} MB, shuffle write "
+            f"{ev['pct_with_a_spark_job_running']}% of the wall time ({ev['ms_with_a_spark_job_running']:,} ms of "
+            f"{ev['window_ms']:,} ms). Task time: {t.get('task_wall_ms', 0):,} ms, of which executor run "
+            f"{t.get('run_ms', 0):,} ms (CPU {t.get('cpu_ms', 0):,} ms, GC {t.get('gc_ms', 0):,} ms), deserialize "
+            f"{t.get('deserialize_ms', 0):,} ms; input {t.get('input_bytes', 0) / 1e6:.1f} MB, shuffle write "
             f"{t.get('shuffle_write_bytes', 0) / 1e6:.1f} MB.",
             "",
-            "| call site | jobs | job ms (summed, they overlap) |",
+            "| Spark job call site | jobs | job ms (summed; jobs overlap) |",
             "|---|---|---|",
         ]
         lines += [f"| `{r['call_site']}` | {r['jobs']} | {r['ms']:,} |" for r in ev["job_ms_by_call_site"]]
         lines.append("")
     spy = summary.get("pyspy", {})
-    if spy.get("available"):
+    if spy.get("available") and spy["main_thread_pipeline_step_pct"]:
         lines += [
-            f"py-spy on the driver ({spy['main_thread_samples']} main-thread samples at 50 Hz): where the wall "
-            "clock is, by phase of `shared/transform.py` `run`:",
+            f"py-spy, main thread ({spy['main_thread_all_samples']} samples at 50 Hz), by step of `shared/run.py`:",
             "",
-            "| phase | % of wall time |",
+            "| step | % of samples |",
+            "|---|---|",
+        ]
+        lines += [f"| `{name}` | {pct} |" for name, pct in spy["main_thread_pipeline_step_pct"]]
+        lines.append("")
+    if spy.get("available") and spy["main_thread_phase_pct"]:
+        lines += [
+            f"py-spy, main thread inside `transform.run` ({spy['main_thread_samples']} samples), by phase "
+            "(the `# ---` sections of shared/transform.py):",
+            "",
+            "| phase | % of samples |",
             "|---|---|",
         ]
         lines += [f"| {name} | {pct} |" for name, pct in spy["main_thread_phase_pct"]]
         lines += [
             "",
-            f"The per-table worker threads ({spy['worker_samples']} samples): "
-            f"{spy['worker_waiting_on_jvm_pct']}% of their samples are py4j round trips to the JVM; "
+            f"py-spy, the per-table worker threads ({spy['worker_samples']} samples): "
+            f"{spy['worker_waiting_on_jvm_pct']}% of them are py4j calls waiting on the JVM; "
             "by innermost project function:",
             "",
             "| function | % of worker samples |",
@@ -407,7 +423,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--stages", default=",".join(STAGE_NAMES), help="comma-separated stages (default: all)")
     parser.add_argument("--results", default=str(RESULTS), help="folder for the results (default bench/results)")
-    parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the transform profile")
+    parser.add_argument(
+        "--no-profile", dest="profile", action="store_false", help="skip the profiles (py-spy, Spark event log)"
+    )
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="leave the README alone")
     args = parser.parse_args(argv)
     scales = [float(s) for s in args.scale.split(",") if s.strip()]
@@ -429,10 +447,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     }
     say(f"machine: {report['machine']}")
     started = time.perf_counter()
-    profiled: Dict[str, Any] = {}
     event_log = results_dir / f".eventlog-{os.getpid()}" if args.profile else None
     with BenchCluster() as cluster:
-        bench = Bench(cluster, event_log)
+        bench = Bench(cluster, event_log, results_dir if args.profile else None, max(scales))
         try:
             for scale in scales:
                 say(f"seeding the source template at scale {_key(scale)}")
@@ -444,24 +461,28 @@ def main(argv: Optional[List[str]] = None) -> int:
                     result["stage_wall_s"] = round(time.perf_counter() - stage_started, 1)
                     report["results"].setdefault(_key(scale), {})[name] = result
                     say(f"{name} at scale {_key(scale)} done in {result['stage_wall_s']} s")
-            if args.profile and "transform" in chosen:
-                say(f"profiling the transform at scale {_key(max(scales))}")
-                profiled = profile_transform(bench, max(scales), results_dir)
         finally:
-            bench.close()
-    if profiled:
-        profiled["event_log"] = profile.summarise_event_log(event_log, tuple(profiled.pop("window_ms")))
+            bench.close()  # stops Spark: the event log is complete after this
+    report["profiles"] = {}
+    for stage, profiled in bench.profiles.items():
+        if "window_ms" in profiled:
+            profiled["event_log"] = profile.summarise_event_log(event_log, tuple(profiled.pop("window_ms")))
         raw = profiled.pop("pyspy_raw")
         profiled["pyspy"] = profile.summarise_pyspy(raw)
-        profiled["pyspy_raw_file"] = raw.name if raw.exists() else None
-        report["profile"] = profiled
+        profiled["pyspy_raw_file"] = None
+        if raw.exists():  # kept gzipped beside the results: collapsed stacks for flame-graph tools
+            gzipped = raw.with_suffix(".txt.gz")
+            gzipped.write_bytes(gzip.compress(raw.read_bytes()))
+            raw.unlink()
+            profiled["pyspy_raw_file"] = gzipped.name
+        report["profiles"][stage] = profiled
     if event_log and event_log.exists():
         for path in event_log.iterdir():
             path.unlink()
         event_log.rmdir()
     report["total_s"] = round(time.perf_counter() - started, 1)
     text = render(report)
-    profile_text = render_profile(report.get("profile", {}))
+    profile_text = "\n".join(render_profile(stage, p) for stage, p in report["profiles"].items())
     document = f"# Benchmark results\n\n{text}\n\n{profile_text}".rstrip() + "\n"
     payload = json.dumps(report, indent=2, default=str) + "\n"
     for stem in ("results", f"scale-{label}"):

@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+from bench import profile
 from bench.transform import spread
 from shared import config
 from shared.simulate import simulate
@@ -25,14 +26,20 @@ REPO = Path(__file__).resolve().parent.parent
 GAMBOGE = [sys.executable, "-m", "shared.cli"]
 
 
-def gamboge_run(env: Dict[str, str]) -> Dict[str, Any]:
-    """One ``gamboge run --json`` in a child process: wall seconds and the run report."""
+def gamboge_run(env: Dict[str, str], pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
+    """One ``gamboge run --json`` in a child process: wall seconds and the run report.
+
+    With ``pyspy_output``, py-spy samples the child (non-blocking) into that file."""
     with tempfile.TemporaryFile() as log_file:
         started = time.perf_counter()
-        result = subprocess.run(
+        child = subprocess.Popen(
             [*GAMBOGE, "run", "--json"], env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=log_file
         )
+        spy = profile.start_pyspy(child.pid, pyspy_output) if pyspy_output else None
+        stdout, _ = child.communicate()
         seconds = time.perf_counter() - started
+        profile.stop_pyspy(spy)
+        result = subprocess.CompletedProcess(child.args, child.returncode, stdout)
         try:
             report = json.loads(result.stdout)
         except ValueError:
@@ -55,7 +62,7 @@ def gamboge_run(env: Dict[str, str]) -> Dict[str, Any]:
     }
 
 
-def measure_once(cluster, scale: float, seed_value: int) -> Dict[str, Any]:
+def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(cluster.copy_of_seeded(scale))
         warehouse = stack.enter_context(cluster.empty_database())
@@ -74,12 +81,16 @@ def measure_once(cluster, scale: float, seed_value: int) -> Dict[str, Any]:
         full = gamboge_run(env)
         report = simulate(source, days=1, seed_value=seed_value)
         changed = sum(sum(kinds.values()) for kinds in report["changes"].values())
-        incremental = gamboge_run(env)
+        incremental = gamboge_run(env, pyspy_output)
     return {"full": full, "incremental": incremental, "source_rows_changed": changed}
 
 
-def bench_pipeline(cluster, scale: float, runs: int) -> Dict[str, Any]:
-    measured: List[Dict[str, Any]] = [measure_once(cluster, scale, seed_value=n + 1) for n in range(runs)]
+def bench_pipeline(cluster, scale: float, runs: int, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
+    """Full and incremental ``gamboge run``; with ``pyspy_output`` the last incremental run is profiled."""
+    measured: List[Dict[str, Any]] = [
+        measure_once(cluster, scale, seed_value=n + 1, pyspy_output=pyspy_output if n == runs - 1 else None)
+        for n in range(runs)
+    ]
     full_wall = spread([m["full"]["wall_s"] for m in measured], 1)
     incr_wall = spread([m["incremental"]["wall_s"] for m in measured], 1)
     full_stages = spread([m["full"]["stages_s"] for m in measured], 1)

@@ -89,16 +89,22 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
         return {"available": False}
     main: collections.Counter = collections.Counter()
     workers: collections.Counter = collections.Counter()
-    main_total = worker_total = worker_py4j = 0
+    steps: collections.Counter = collections.Counter()
+    main_total = worker_total = worker_py4j = main_all = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         n = int(count)
         frames = stack.split(";")
-        thread = frames[0].split(": ", 1)[-1] if frames else ""
+        names = [f.split(": ", 1)[-1] for f in frames if f.startswith("thread (")]
+        thread = names[0] if names else ""
         project = [f for f in frames if "(shared/" in f]
         if thread == "MainThread":
+            main_all += n
+            in_pipeline = [f for f in frames if "(shared/run.py" in f]
+            if in_pipeline:
+                steps[re.sub(r" \(shared/run.py:\d+\)$", "", in_pipeline[-1])] += n
             in_run = [f for f in frames if "(shared/transform.py" in f and f.startswith("run")]
             if in_run:
                 main_total += n
@@ -114,6 +120,8 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
 
     return {
         "available": True,
+        "main_thread_all_samples": main_all,
+        "main_thread_pipeline_step_pct": share(steps, main_all),
         "main_thread_samples": main_total,
         "main_thread_phase_pct": share(main, main_total),
         "worker_samples": worker_total,

@@ -13,9 +13,10 @@ import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from bench import duckdb_star, pandas_star
+from bench import duckdb_star, pandas_star, profile
 from shared import bookmarks, config, manifests, storage, workflow
 
 PANDAS_MAX_SCALE = 10
@@ -31,7 +32,7 @@ def landing_files(landing_uri: str) -> Dict[str, List[str]]:
     return files
 
 
-def run_transform_job(spark, landing_uri: str, lake_uri: str) -> Dict[str, Any]:
+def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
     """The transform job over ``landing_uri`` into a fresh lake; seconds and rows per star table."""
     from shared import transform_cli
 
@@ -46,15 +47,22 @@ def run_transform_job(spark, landing_uri: str, lake_uri: str) -> Dict[str, Any]:
     previous = os.environ.get(config.ENV_LAKE)
     os.environ[config.ENV_LAKE] = lake_uri  # the file catalog lives under the lake
     try:
+        spy = profile.start_pyspy(os.getpid(), pyspy_output) if pyspy_output else None
+        if spy:
+            time.sleep(1.0)  # let py-spy attach before the clock starts
+        started_ms = time.time() * 1000
         started = time.perf_counter()
         summary = transform_cli.execute(arguments, spark=spark)
         seconds = time.perf_counter() - started
+        window = (started_ms, time.time() * 1000)
+        profile.stop_pyspy(spy)
     finally:
         if previous is None:
             os.environ.pop(config.ENV_LAKE, None)
         else:
             os.environ[config.ENV_LAKE] = previous
-    return {"seconds": seconds, "counts": {t: e["rows"] for t, e in summary["tables"].items()}}
+    counts = {t: e["rows"] for t, e in summary["tables"].items()}
+    return {"seconds": seconds, "counts": counts, "window_ms": window}
 
 
 def _timed(build: Callable[[str], Dict[str, int]], parent: str) -> Dict[str, Any]:
@@ -72,15 +80,25 @@ def spread(values: List[float], digits: int = 2) -> Dict[str, float]:
     }
 
 
-def bench_transform(spark, landing_uri: str, new_lake: Callable[[], Any], scale: float, runs: int) -> Dict[str, Any]:
-    """Per run: Spark job, DuckDB and (small scales) pandas over the same landing files."""
+def bench_transform(
+    spark,
+    landing_uri: str,
+    new_lake: Callable[[], Any],
+    scale: float,
+    runs: int,
+    pyspy_output: Optional[Path] = None,
+) -> Dict[str, Any]:
+    """Per run: Spark job, DuckDB and (small scales) pandas over the same landing files.
+
+    With ``pyspy_output`` the last Spark run is sampled by py-spy (non-blocking); its time window
+    is returned as ``profile_window_ms`` for the event log."""
     files = landing_files(landing_uri)
     with_pandas = scale <= PANDAS_MAX_SCALE
     job, duck, panda = [], [], []
     checks: Optional[Dict[str, Dict[str, int]]] = None
-    for _ in range(runs):
+    for n in range(runs):
         with new_lake() as lake:
-            job.append(run_transform_job(spark, landing_uri, lake.uri))
+            job.append(run_transform_job(spark, landing_uri, lake.uri, pyspy_output if n == runs - 1 else None))
             duck.append(_timed(lambda out: duckdb_star.build(files, out), str(lake.path)))
             if with_pandas:
                 panda.append(_timed(lambda out: pandas_star.build(files, out), str(lake.path)))
@@ -101,6 +119,7 @@ def bench_transform(spark, landing_uri: str, new_lake: Callable[[], Any], scale:
         "duckdb_s": duck_s,
         "vs_duckdb": round(job_s["median"] / duck_s["median"], 2),
         "row_count_mismatches": mismatches,
+        "profile_window_ms": job[-1]["window_ms"],
     }
     if with_pandas:
         pandas_s = spread([r["seconds"] for r in panda])
