@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Dict, List, Optional
 
-from shared import config, glue_args, logs, workflow
+from shared import config, glue_args, logs, manifests, workflow, workflow_run
 
 JOB = workflow.job("load")
 log = logs.get("load")
@@ -47,8 +47,11 @@ def run_job(argv: List[str]) -> int:
     from shared.load import LoadError
     from shared.warehouse import SchemaMismatch
 
-    arguments = glue_args.resolve(argv, [], defaults())
+    arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
     try:
+        expected = workflow_run.read(arguments, workflow_run.PROCESSED_MANIFEST)
+        if expected and expected not in manifests.list_run_ids(arguments["processed_uri"]):
+            raise LoadError(f"transform committed batch {expected}, but it is not in {arguments['processed_uri']}")
         summary = execute(arguments)
     except (LoadError, SchemaMismatch) as exc:
         log.error(str(exc))
