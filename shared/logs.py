@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 _FORMAT = {"value": "text"}
+ENV_FORMAT = "GAMBOGE_LOG_FORMAT"  # how a parent process asks its child jobs to log
 
 
 class JsonFormatter(logging.Formatter):
