@@ -34,10 +34,17 @@ run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole wo
 	@echo; echo "Athena named query sales_by_month_and_currency, run locally on DuckDB:"
 	@$(BIN)/gamboge query sales_by_month_and_currency --limit 12
 
-test: install  ## the default test suite (skips slow scale/fault-matrix tests)
+# The Glue Python-shell runtime, locally: Python 3.9 with the wheel's own dependencies, so a test
+# runs the ingest job under 3.9 for real (skipped when no Python 3.9 is installed).
+.venv-py39/.installed: pyproject.toml
+	@if [ -n "$(PY39)" ]; then \
+		$(PY39) -m venv .venv-py39 && .venv-py39/bin/pip install --quiet . && touch $@; \
+	else echo "no Python 3.9 found: the ingest job's Python 3.9 run test will be skipped"; fi
+
+test: install .venv-py39/.installed  ## the default test suite (skips slow scale/fault-matrix tests)
 	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_FLAGS)
 
-test-all: install  ## every test, including slow scale and fault-matrix tests
+test-all: install .venv-py39/.installed  ## every test, including slow scale and fault-matrix tests
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 # checkov pins its own (old) boto3, so it lives in a virtualenv of its own.
@@ -85,4 +92,4 @@ deploy: package  ## upload versioned artifacts and terraform apply (needs AWS cr
 
 clean:  ## stop the local PostgreSQL and remove .venv, .gamboge and build output
 	-@test -x $(BIN)/gamboge && $(BIN)/gamboge db down
-	rm -rf $(VENV) .gamboge dist build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-py39 .gamboge dist build *.egg-info .pytest_cache .ruff_cache
