@@ -25,6 +25,8 @@ def configure(spark: SparkSession) -> SparkSession:
 def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSession:
     """A local[*] session like Glue 5.0's (Spark 3.5.4, Java 17), with the PostgreSQL JDBC jar."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Loopback only: no warning about the host name, no listening on other interfaces.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.master(os.environ.get("GAMBOGE_SPARK_MASTER", "local[*]"))
         .appName(app_name)
