@@ -177,10 +177,14 @@ def _latest_locations(processed: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
 
 
 def check_processed(report: Report, processed_uri: str, catalog_uri: str, processed: Dict[str, Dict[str, Any]]) -> None:
+    from shared import compact
     from shared.catalog import FileCatalog
     from shared.query import connect
 
-    committed = {u for body in processed.values() for e in body.get("tables", {}).values() for u in e.get("files", [])}
+    named = {u for body in processed.values() for e in body.get("tables", {}).values() for u in e.get("files", [])}
+    # `gamboge compact` merges committed files; its records commit the merged file, retire the rest.
+    compacted, replaced = compact.committed_and_replaced(processed_uri)
+    committed = (named | compacted) - replaced
     for fact in schema.FACTS:
         stray = [
             u
@@ -465,7 +469,7 @@ def compare_rows(report: Report, wh, source: Dict[str, SourceRows], rejected: Se
             continue
         columns = ", ".join(_q(c.name) for c in table.data_columns)
         versions: Dict[Any, Set[Tuple[Any, ...]]] = {}
-        for row in wh.execute(f"SELECT {columns} FROM {_q(table.name)}"):  # nosec B608 - schema identifiers
+        for row in wh.execute(f"SELECT {columns} FROM {_q(table.name)}"):  # nosec B608
             versions.setdefault(row[0], set()).add(tuple(row))
         rows = source[origin].rows
         report.counts[table.name]["source"] = len(rows)

@@ -112,7 +112,8 @@ def run_ingest() -> Dict[str, Any]:
     before = set(manifests.list_run_ids(landing))
     script = config.project_root() / workflow.job("ingest").script
     argv = [sys.executable, str(script), *glue_args.to_argv(_stage_arguments("ingest"))]
-    result = subprocess.run(argv, env=dict(os.environ, PYTHONPATH=str(config.project_root())))
+    env = dict(os.environ, PYTHONPATH=str(config.project_root()), **{logs.ENV_FORMAT: logs.log_format()})
+    result = subprocess.run(argv, env=env)
     if result.returncode != 0:
         raise StageFailed(f"ingest failed (exit {result.returncode}); its bookmark is unchanged, rerun to retry")
     new = [r for r in manifests.list_run_ids(landing) if r not in before]
@@ -141,9 +142,10 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool) -> Dict[str, Any]:
         return transform_cli.execute(_stage_arguments("transform"), spark=spark())
 
     def load() -> Dict[str, Any]:
-        from shared import load
+        from shared import load_cli
 
-        return load.run(spark(), config.processed_uri(), config.warehouse_dsn())
+        arguments = dict(_stage_arguments("load"), warehouse_dsn=config.warehouse_dsn())
+        return load_cli.execute(arguments, spark=spark())
 
     stages: Dict[str, Callable[[], Dict[str, Any]]] = {"ingest": run_ingest, "transform": transform, "load": load}
     for job in workflow.JOBS:
@@ -214,15 +216,23 @@ def summary_table(report: Dict[str, Any]) -> str:
     return f"{text}\n\nseconds per stage: {seconds}"
 
 
+def _shown(dsn: str) -> str:
+    """The DSN without its password: the summary is printed, and a password must never be."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(dsn)
+    return make_conninfo(**{k: v for k, v in params.items() if k != "password"}) if "password" in params else dsn
+
+
 def where_things_are() -> str:
     lake = config.lake_uri()
     return "\n".join(
         [
             f"landing zone:   {config.landing_uri(lake)}",
             f"processed zone: {config.processed_uri(lake)}",
-            f"warehouse:      {config.warehouse_dsn()}",
+            f"warehouse:      {_shown(config.warehouse_dsn())}",
             "query it:       gamboge query --list | gamboge query sales_by_month_and_currency | "
-            f"psql {config.warehouse_dsn()}",
+            f"psql {_shown(config.warehouse_dsn())}",
         ]
     )
 
