@@ -407,9 +407,9 @@ def update_readme(table_text: str) -> None:
     else:
         section = (
             "## Benchmarks\n\n"
-            "`make bench SCALE=1,10,100` measures every stage against its physical limit (raw PostgreSQL "
-            "COPY out and in, the same star schema built by DuckDB and by pandas) on a private PostgreSQL "
-            "cluster and temporary lakes; results and profiles land in `bench/results/`. The newest:\n\n"
+            "`make bench SCALE=1,10,100` measures every stage against its physical limit (raw PostgreSQL COPY\n"
+            "out and in, the same star schema built by DuckDB and by pandas) on a private PostgreSQL cluster and\n"
+            "temporary lakes; results and profiles land in `bench/results/`. The newest:\n\n"
             f"{block}\n\n"
         )
         text = text.replace(README_ANCHOR, section + README_ANCHOR, 1)
