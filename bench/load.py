@@ -9,7 +9,7 @@ Spark following the processed-zone contract. Then, in one fresh database:
    into the same tables, indexes and constraints included. The CSV is rendered before the clock
    starts, so COPY is the server-side ceiling the load is compared with.
 
-Run: ``python -m bench.load --scale 1,10`` (or register ``bench_load`` as a stage in bench/__main__.py).
+Run: ``python -m bench.load --scale 1,10``; ``python -m bench`` runs it as its load stage (``bench_load_scale``).
 
 Measured on 2 shared cores, embedded PostgreSQL 15, one run each (load / COPY rows/s):
 scale 1 (52k rows) 6.0k / 40k = 0.15 (Spark start-up dominates); scale 10 (511k) 25.7k / 42.4k = 0.61;
@@ -284,20 +284,6 @@ def bench_load(scales: Sequence[float], runs: int = 3, spark: SparkSession = Non
     return results
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="1", help="comma-separated scales (default 1)")
-    parser.add_argument("--runs", type=int, default=1)
-    args = parser.parse_args(argv)
-    scales = [float(s) for s in args.scale.split(",") if s.strip()]
-    print(json.dumps(bench_load(scales, args.runs), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def bench_load_scale(spark: SparkSession, scale: float, runs: int) -> Dict[str, object]:
     """One scale, ``runs`` times: load and COPY rows/s as median (min-max), ratio of the medians."""
     timings = [measure_load(spark, scale) for _ in range(runs)]
@@ -320,3 +306,17 @@ def bench_load_scale(spark: SparkSession, scale: float, runs: int) -> Dict[str, 
         "vs_copy": round(load_rate["median"] / copy_rate["median"], 2),
         "note": "synthetic processed zone shaped like ToteSys at the scale (every key valid)",
     }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="1", help="comma-separated scales (default 1)")
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args(argv)
+    scales = [float(s) for s in args.scale.split(",") if s.strip()]
+    print(json.dumps(bench_load(scales, args.runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
