@@ -179,10 +179,17 @@ def _write_new_versions(
     """Append the batch's fact versions that the processed zone does not hold yet.
 
     Returns the manifest entry and the [first, last] date the new versions reference."""
-    batch = star.FACT_BUILDERS[fact](source_rows)
+    built = batch = star.FACT_BUILDERS[fact](source_rows).cache()
     fact_root = storage.join(processed_uri, fact)
-    if storage.list_uris(fact_root, suffix=".parquet"):
-        batch = star.new_versions(batch, spark.read.parquet(fact_root))
+    stored = {u.rsplit("/", 2)[-2] for u in storage.list_uris(fact_root, suffix=".parquet")}
+    if stored:
+        # Every version of a row shares its created_date, so only the months this batch touches
+        # can hold a version it repeats: read those partitions, not the whole history.
+        touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in batch.select(star.PARTITION_COLUMN).distinct().collect()}
+        partitions = [storage.join(fact_root, p) for p in sorted(touched & stored)]
+        if partitions:
+            existing = spark.read.option("basePath", fact_root).parquet(*partitions)
+            batch = star.new_versions(batch, existing)
     dates = [F.col(c) for c in star.date_columns(fact)]
     observed = Observation()
     batch = batch.observe(
@@ -193,6 +200,7 @@ def _write_new_versions(
         F.max(F.greatest(*dates)).cast("string").alias("hi"),
     )
     written = _write_fact_files(batch, processed_uri, fact, batch_id)
+    built.unpersist()
     metrics = observed.get
     partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
     entry = {"kind": "fact", "files": written, "rows": metrics["rows"], "partitions": partitions}
