@@ -47,8 +47,16 @@ class RunLock:
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
+            # The holder writes its line just after taking the lock, so a run started at the same
+            # instant can read the file empty and would name nobody: give the holder a moment.
+            deadline = time.monotonic() + 2
+            while True:
+                self.handle.seek(0)
+                holder = self.handle.read().strip()
+                if holder or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            holder = holder or "another process"
             self.handle.close()
             raise RunLocked(f"another pipeline run holds {self.path}: {holder}") from None
         self.handle.seek(0)
@@ -171,22 +179,6 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
     return report
 
 
-# Which source tables feed each star table, for the summary's "landed" column.
-STAR_SOURCES = {
-    "dim_date": [],
-    "dim_staff": ["staff", "department"],
-    "dim_location": ["address"],
-    "dim_currency": ["currency"],
-    "dim_design": ["design"],
-    "dim_counterparty": ["counterparty"],
-    "dim_payment_type": ["payment_type"],
-    "dim_transaction": ["transaction"],
-    "fact_sales_order": ["sales_order"],
-    "fact_purchase_order": ["purchase_order"],
-    "fact_payment": ["payment"],
-}
-
-
 def summary_table(report: Dict[str, Any]) -> str:
     ingest = report["stages"].get("ingest", {})
     transform = report["stages"].get("transform", {})
@@ -196,8 +188,13 @@ def summary_table(report: Dict[str, Any]) -> str:
     loaded = load.get("tables", {}) or {}
     header = ["table", "landed", "rejected", "processed", "inserted", "updated"]
     rows = []
+    from shared import star
+
     for star_table in schema.STAR_TABLES:
-        sources = STAR_SOURCES[star_table.name]
+        # "landed" counts the star table's own source (dim_staff: staff); lookups such as
+        # department are landed rows of their own table.
+        main_source = star.FACT_SOURCES.get(star_table.name) or star.DIMENSION_SOURCES.get(star_table.name, [None])[0]
+        sources = [main_source] if main_source else []
         entry = transform.get("tables", {}).get(star_table.name, {})
         processed = 0 if entry.get("carried_over") else entry.get("rows", 0)
         load_entry = loaded.get(star_table.name, {})
