@@ -10,11 +10,13 @@ from typing import Dict, List
 import pycountry
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from shared import schema
 from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER
 
 VERSION_KEY = "version_key"
+VERSION_KEY_SCHEMA = T.StructType([T.StructField(VERSION_KEY, T.StringType())])
 # The landing run that brought a version: orders versions that share last_updated (silent updates).
 LANDED_BY = "landing_run_id"
 PARTITION_COLUMN = "created_month"

@@ -21,10 +21,12 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from shared import bookmarks, faults, logs, manifests, schema, star, storage
 from shared.catalog import Catalog
 from shared.landing_reader import LANDING_RUN_ID, LINE_ORDER, read_landing, reject_reason, validate
+from shared.spark_schemas import source_schema
 
 JOB = "transform"
 CRASH_AFTER_FACTS = "transform:after-facts"  # data files written, manifest not yet
@@ -142,6 +144,12 @@ def _validate_source(spark: SparkSession, table: schema.Table, uris: List[str]) 
     return Validated(rows.cache(), rejects, counts["landed"], counts["rejected"] or 0)
 
 
+def _read_current(spark: SparkSession, table: schema.Table, uri: str) -> DataFrame:
+    """A current-state snapshot, read with its known schema (Spark would otherwise run a job to infer it)."""
+    lineage = [T.StructField(LANDING_RUN_ID, T.StringType()), T.StructField(LINE_ORDER, T.LongType())]
+    return spark.read.schema(T.StructType(source_schema(table).fields + lineage)).parquet(uri)
+
+
 def _update_current_state(
     spark: SparkSession,
     table: schema.Table,
@@ -154,7 +162,7 @@ def _update_current_state(
     lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
     merged = new_rows.select(*lineage)
     if prior_uri:
-        merged = spark.read.parquet(prior_uri).select(*lineage).unionByName(merged)
+        merged = _read_current(spark, table, prior_uri).select(*lineage).unionByName(merged)
     location = storage.join(processed_uri, "_current", table.name, f"snapshot={batch_id}")
     _write_snapshot(star.latest_per_key(merged, table.primary_key), location)
     return location
@@ -188,7 +196,8 @@ def _write_new_versions(
         touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in batch.select(star.PARTITION_COLUMN).distinct().collect()}
         partitions = [storage.join(fact_root, p) for p in sorted(touched & stored)]
         if partitions:
-            existing = spark.read.option("basePath", fact_root).parquet(*partitions)
+            # Only the key column, with its schema given: no schema-inference job, no other column read.
+            existing = spark.read.schema(star.VERSION_KEY_SCHEMA).option("basePath", fact_root).parquet(*partitions)
             batch = star.new_versions(batch, existing)
     dates = [F.col(c) for c in star.date_columns(fact)]
     observed = Observation()
@@ -280,7 +289,7 @@ def run(
             changed_state,
         )
     )
-    current = {name: spark.read.parquet(uri) for name, uri in current_locations.items()}
+    current = {name: _read_current(spark, schema.source_table(name), uri) for name, uri in current_locations.items()}
 
     # --- dimensions ---------------------------------------------------------------------------
     tables: Dict[str, Dict[str, Any]] = {}
