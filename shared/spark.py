@@ -1,6 +1,7 @@
 """The Spark session: Glue's on AWS, a local one configured like Glue 5.0 everywhere else."""
 
 import os
+import shutil
 import sys
 import tempfile
 
@@ -24,6 +25,12 @@ def configure(spark: SparkSession) -> SparkSession:
 
 def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSession:
     """A local[*] session like Glue 5.0's (Spark 3.5.4, Java 17), with the PostgreSQL JDBC jar."""
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise RuntimeError(
+            "Spark needs Java 17 and none was found. Install it, then run again:\n"
+            "  Debian/Ubuntu:  sudo apt-get install -y openjdk-17-jre-headless\n"
+            "  macOS:          brew install openjdk@17  (and set JAVA_HOME)"
+        )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Loopback only: no warning about the host name, no listening on other interfaces.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

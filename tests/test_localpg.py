@@ -64,3 +64,16 @@ def test_help_explains_every_command():
     result = subprocess.run([sys.executable, "-m", "shared.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "db" in result.stdout and "GAMBOGE_SOURCE_DSN" in result.stdout
+
+
+def test_missing_java_names_what_to_install(monkeypatch):
+    from shared.spark import local_session
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    try:
+        local_session("no-java")
+    except RuntimeError as exc:
+        assert "openjdk-17-jre-headless" in str(exc) and "brew install openjdk@17" in str(exc)
+    else:
+        raise AssertionError("local_session() should fail without Java")
