@@ -14,6 +14,7 @@ import argparse
 import gzip
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -82,6 +83,10 @@ class Bench:
             return None
         path = self.profile_dir / f"pyspy-{stage}-scale-{_key(scale)}.txt"
         self.profiles[stage] = {"scale": _key(scale), "pyspy_raw": path}
+        if stage == "transform":
+            import shared.transform  # noqa: F401 - imported now, so the snapshot is the code that runs
+
+            profile.snapshot_transform_source(path)
         return path
 
     def close(self) -> None:
@@ -89,6 +94,17 @@ class Bench:
             lake.__exit__(None, None, None)
         if self._spark is not None:
             self._spark.stop()
+
+
+def code_version() -> Dict[str, Any]:
+    """The commit the benchmark runs and whether the code it runs has uncommitted changes."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=str(REPO), capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "shared", "glue_jobs").splitlines()
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_changes": len(changed)}
 
 
 # --- stages: (bench, scale, runs) -> result dict --------------------------------------------------------
@@ -324,6 +340,18 @@ def render(report: Dict[str, Any]) -> str:
         markdown_table(report["results"], scales),
         "",
     ]
+    start, end = report.get("code_at_start"), report.get("code_at_end")
+    if start:
+        code = f"Code: commit {start['commit']}"
+        if start["uncommitted_changes"]:
+            code += f" with {start['uncommitted_changes']} uncommitted change(s) in shared/ and glue_jobs/"
+        if end and end != start:
+            code += (
+                f"; at the end commit {end['commit']} ({end['uncommitted_changes']} uncommitted): the code changed "
+                "while the benchmark ran, so later stages may have run newer code than earlier ones"
+            )
+        lines.insert(1, code + ".")
+        lines.insert(1, "")
     lines += [f"- {v}" for v in verdicts(report["results"])]
     notes = [
         "Ingest rates count the whole job process (interpreter start-up included); in brackets, from "
@@ -331,6 +359,7 @@ def render(report: Dict[str, Any]) -> str:
         "Spark figures exclude session start-up except end to end and incremental, which run "
         "`gamboge run` as a user does (a fresh process each time).",
     ]
+    notes += report.get("notes", [])
     for key in report["results"]:
         t = report["results"][key].get("transform") or {}
         if t.get("pandas_note"):
@@ -427,7 +456,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--no-profile", dest="profile", action="store_false", help="skip the profiles (py-spy, Spark event log)"
     )
     parser.add_argument("--no-readme", dest="readme", action="store_false", help="leave the README alone")
+    parser.add_argument("--render", metavar="JSON", help="only re-render the Markdown and README from a results JSON")
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads(Path(args.render).read_text())
+        label = "-".join(report["scales"])
+        write_documents(report, Path(args.results), label, args.readme)
+        return 0
     scales = [float(s) for s in args.scale.split(",") if s.strip()]
     chosen = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = set(chosen) - set(STAGES)
@@ -445,7 +480,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "runs": args.runs,
         "results": {},
     }
-    say(f"machine: {report['machine']}")
+    report["code_at_start"] = code_version()
+    say(f"machine: {report['machine']}; code {report['code_at_start']}")
     started = time.perf_counter()
     event_log = results_dir / f".eventlog-{os.getpid()}" if args.profile else None
     with BenchCluster() as cluster:
@@ -469,6 +505,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             profiled["event_log"] = profile.summarise_event_log(event_log, tuple(profiled.pop("window_ms")))
         raw = profiled.pop("pyspy_raw")
         profiled["pyspy"] = profile.summarise_pyspy(raw)
+        profile.source_snapshot(raw).unlink(missing_ok=True)
         profiled["pyspy_raw_file"] = None
         if raw.exists():  # kept gzipped beside the results: collapsed stacks for flame-graph tools
             gzipped = raw.with_suffix(".txt.gz")
@@ -481,6 +518,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             path.unlink()
         event_log.rmdir()
     report["total_s"] = round(time.perf_counter() - started, 1)
+    report["code_at_end"] = code_version()
+    write_documents(report, results_dir, label, args.readme and set(chosen) == set(STAGE_NAMES))
+    return 0
+
+
+def write_documents(report: Dict[str, Any], results_dir: Path, label: str, readme: bool) -> None:
     text = render(report)
     profile_text = "\n".join(render_profile(stage, p) for stage, p in report["profiles"].items())
     document = f"# Benchmark results\n\n{text}\n\n{profile_text}".rstrip() + "\n"
@@ -488,12 +531,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     for stem in ("results", f"scale-{label}"):
         (results_dir / f"{stem}.md").write_text(document)
         (results_dir / f"{stem}.json").write_text(payload)
-    if args.readme and set(chosen) == set(STAGE_NAMES):
+    if readme:
         update_readme(text)
     print()
     print(document)
-    say(f"wrote {results_dir / 'results.md'} and {results_dir / f'scale-{label}.md'} in {report['total_s']} s")
-    return 0
+    say(f"wrote {results_dir / 'results.md'} and {results_dir / f'scale-{label}.md'} ({report['total_s']} s)")
 
 
 if __name__ == "__main__":

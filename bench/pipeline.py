@@ -31,6 +31,8 @@ def gamboge_run(env: Dict[str, str], pyspy_output: Optional[Path] = None) -> Dic
 
     With ``pyspy_output``, py-spy samples the child (non-blocking) into that file."""
     with tempfile.TemporaryFile() as log_file:
+        if pyspy_output:
+            profile.snapshot_transform_source(pyspy_output)  # the child imports it now
         started = time.perf_counter()
         child = subprocess.Popen(
             [*GAMBOGE, "run", "--json"], env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=log_file

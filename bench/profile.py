@@ -64,12 +64,23 @@ def stop_pyspy(process: Optional[subprocess.Popen]) -> None:
         process.kill()
 
 
-def _phase(frame: str) -> str:
+def source_snapshot(raw: Path) -> Path:
+    """Where the copy of shared/transform.py that a profiled run executes is kept beside its stacks."""
+    return raw.with_name(raw.name + ".transform.py")
+
+
+def snapshot_transform_source(raw: Path) -> None:
+    """Copy shared/transform.py as it is now: line numbers in the stacks refer to this text, and
+    the file may change under a long benchmark."""
+    source_snapshot(raw).write_text(TRANSFORM_SOURCE.read_text())
+
+
+def _phase(frame: str, source: List[str]) -> str:
     """The ``# --- phase ---`` comment of shared/transform.py above a frame's line in ``run``."""
     match = re.search(r":(\d+)\)$", frame)
     if not match:
         return frame
-    lines = TRANSFORM_SOURCE.read_text().splitlines()[: int(match.group(1))]
+    lines = source[: int(match.group(1))]
     for text in reversed(lines):
         found = re.match(r"\s*# --- (.+?) -+$", text)
         if found:
@@ -87,6 +98,8 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
     work does, and how much of it is a py4j round trip to the JVM."""
     if not raw.exists():
         return {"available": False}
+    snapshot = source_snapshot(raw)
+    source = (snapshot if snapshot.exists() else TRANSFORM_SOURCE).read_text().splitlines()
     main: collections.Counter = collections.Counter()
     workers: collections.Counter = collections.Counter()
     steps: collections.Counter = collections.Counter()
@@ -108,7 +121,7 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
             in_run = [f for f in frames if "(shared/transform.py" in f and f.startswith("run")]
             if in_run:
                 main_total += n
-                main[_phase(in_run[-1])] += n
+                main[_phase(in_run[-1], source)] += n
         elif project:
             worker_total += n
             workers[re.sub(r":\d+\)$", ")", project[-1])] += n
