@@ -246,10 +246,7 @@ def check_processed(report: Report, processed_uri: str, catalog_uri: str, proces
                 for fk in table.foreign_keys:
                     if fk.ref_table not in entries:
                         continue
-                    orphans = conn.execute(
-                        f'SELECT DISTINCT f."{fk.column}" FROM "{table.name}" f WHERE f."{fk.column}" IS NOT NULL '  # nosec B608
-                        f'AND NOT EXISTS (SELECT 1 FROM "{fk.ref_table}" d WHERE d."{fk.ref_column}" = f."{fk.column}")'
-                    ).fetchall()
+                    orphans = conn.execute(fk_orphans_sql(table, fk)).fetchall()
                     if orphans:
                         report.add(
                             ERROR,
@@ -264,6 +261,15 @@ def check_processed(report: Report, processed_uri: str, catalog_uri: str, proces
 # --- warehouse --------------------------------------------------------------------------------------
 def _q(name: str) -> str:
     return schema.quote_ident(name)
+
+
+def fk_orphans_sql(table: schema.StarTable, fk: schema.ForeignKey) -> str:
+    """Keys of ``table.fk`` with no row in the referenced table (PostgreSQL and DuckDB alike)."""
+    column, ref = _q(fk.column), _q(fk.ref_column)
+    return (
+        f"SELECT DISTINCT f.{column}::text FROM {_q(table.name)} f WHERE f.{column} IS NOT NULL "  # nosec B608
+        f"AND NOT EXISTS (SELECT 1 FROM {_q(fk.ref_table)} d WHERE d.{ref} = f.{column})"
+    )
 
 
 def check_warehouse(report: Report, conn, processed: Dict[str, Dict[str, Any]]) -> None:
@@ -290,10 +296,7 @@ def check_warehouse(report: Report, conn, processed: Dict[str, Dict[str, Any]]) 
                 f"the warehouse holds {count} row(s), the processed zone {processed_rows}",
             )
         for fk in table.foreign_keys:
-            orphans = conn.execute(
-                f"SELECT DISTINCT f.{_q(fk.column)}::text FROM {_q(table.name)} f WHERE f.{_q(fk.column)} IS NOT NULL "  # nosec B608
-                f"AND NOT EXISTS (SELECT 1 FROM {_q(fk.ref_table)} d WHERE d.{_q(fk.ref_column)} = f.{_q(fk.column)})"
-            ).fetchall()
+            orphans = conn.execute(fk_orphans_sql(table, fk)).fetchall()
             if orphans:
                 report.add(
                     ERROR, table.name, "FK orphans", f"{fk.column} → {fk.ref_table}: {_sample(r[0] for r in orphans)}"

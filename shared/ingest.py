@@ -27,6 +27,7 @@ Imported by the ingest Glue job (Python 3.9). psycopg is imported inside functio
 """
 
 import argparse
+import contextlib
 import gzip
 import heapq
 import itertools
@@ -387,16 +388,22 @@ class TableJob:
             self.settings.landing_uri, self.plan.table.name, "ingest_date=" + self.run.ingest_date, name
         )
 
-    def _land(self, cursor, statement, kind: str) -> None:
+    @contextlib.contextmanager
+    def _landing_file(self, kind: str) -> Iterator["LandingFile"]:
+        """A new landing file: kept (if it got rows) when the block completes, removed if it fails."""
         target = LandingFile(self.landing_uri(), kind, self.settings.compression == "gzip")
         try:
-            _stream_copy(cursor, statement, target)
+            yield target
         except BaseException:
             target.abort()
             raise
         landed = target.close()
         if landed is not None:
             self.files.append(landed)
+
+    def _land(self, cursor, statement, kind: str) -> None:
+        with self._landing_file(kind) as target:
+            _stream_copy(cursor, statement, target)
 
     def execute(self, connection) -> TableResult:
         sql = _sql()
@@ -527,8 +534,7 @@ class TableJob:
 
     def _land_reconciled(self, cursor, line, pk, spool) -> None:
         sql = _sql()
-        target = LandingFile(self.landing_uri(), KIND_RECONCILE, self.settings.compression == "gzip")
-        try:
+        with self._landing_file(KIND_RECONCILE) as target:
             while True:
                 batch = [int(x) for x in itertools.islice(spool, RECONCILE_BATCH)]
                 if not batch:
@@ -537,12 +543,6 @@ class TableJob:
                     line, _from(self.plan), pk, _array_literal(batch, "bigint[]"), pk
                 )
                 _stream_copy(cursor, statement, target)
-        except BaseException:
-            target.abort()
-            raise
-        landed = target.close()
-        if landed is not None:
-            self.files.append(landed)
 
 
 # --- the run --------------------------------------------------------------------------------------
