@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 
 run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole workflow, print a summary
 	$(BIN)/gamboge db up
-	$(BIN)/gamboge run --seed-if-empty --scale $(SCALE)
+	$(BIN)/gamboge run --seed-if-empty --scale $(SCALE) --check full
 	@echo; echo "Athena named query sales_by_month_and_currency, run locally on DuckDB:"
 	@$(BIN)/gamboge query sales_by_month_and_currency --limit 12
 
