@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -85,10 +85,15 @@ def _landing_files(landing_uri: str, run_ids: List[str]) -> Dict[str, List[str]]
 
 
 def _write_snapshot(df: DataFrame, uri: str) -> int:
-    """Write a whole table to a new prefix; returns its row count (observed while writing)."""
-    written = Observation()
-    df.observe(written, F.count(F.lit(1)).alias("rows")).coalesce(1).write.mode("overwrite").parquet(uri)
-    return written.get["rows"]
+    """Write a whole table to a new prefix; returns its row count.
+
+    Counted on a cached frame before the write, not with Observation: when a plan turns out empty,
+    adaptive execution drops the node that reports observed metrics and Observation.get waits forever."""
+    cached = df.cache()
+    rows = cached.count()
+    cached.coalesce(1).write.mode("overwrite").parquet(uri)
+    cached.unpersist()
+    return rows
 
 
 def _write_fact_files(df: DataFrame, processed_uri: str, fact: str, batch_id: str) -> List[str]:
@@ -199,21 +204,20 @@ def _write_new_versions(
             # Only the key column, with its schema given: no schema-inference job, no other column read.
             existing = spark.read.schema(star.VERSION_KEY_SCHEMA).option("basePath", fact_root).parquet(*partitions)
             batch = star.new_versions(batch, existing)
+    batch = batch.cache()
     dates = [F.col(c) for c in star.date_columns(fact)]
-    observed = Observation()
-    batch = batch.observe(
-        observed,
+    stats = batch.agg(
         F.count(F.lit(1)).alias("rows"),
-        # Observed metrics come back through py4j: dates as ISO text keep them plain Python.
         F.min(F.least(*dates)).cast("string").alias("lo"),
         F.max(F.greatest(*dates)).cast("string").alias("hi"),
-    )
-    written = _write_fact_files(batch, processed_uri, fact, batch_id)
+    ).first()
+    # A batch that repeats only known versions writes no file at all.
+    written = _write_fact_files(batch, processed_uri, fact, batch_id) if stats["rows"] else []
+    batch.unpersist()
     built.unpersist()
-    metrics = observed.get
     partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
-    entry = {"kind": "fact", "files": written, "rows": metrics["rows"], "partitions": partitions}
-    return entry, ([metrics["lo"], metrics["hi"]] if metrics["lo"] else None)
+    entry = {"kind": "fact", "files": written, "rows": stats["rows"], "partitions": partitions}
+    return entry, ([stats["lo"], stats["hi"]] if stats["lo"] else None)
 
 
 def run(

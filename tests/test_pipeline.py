@@ -153,3 +153,21 @@ def test_rejects_are_quarantined_with_reason_and_source_file(lake, first_batch, 
     assert {r["source_file"].rsplit("/", 1)[-1] for r in rejects} == {f"{run_id}-0.jsonl"}
     names = dict(run_sql("SELECT currency_code, currency_name FROM dim_currency", FileCatalog(config.catalog_uri()))[1])
     assert names["JPY"] == "Yen" and names["GBP"] == "Pound Sterling"
+
+
+@pytest.mark.timeout(300)
+def test_a_batch_of_only_known_versions_writes_nothing_and_finishes(lake, first_batch, spark):
+    """Re-landing rows already processed (a crash before the ingest bookmark does this) adds no
+    version and no file; the run must not wait for metrics of an empty plan."""
+    first_landing = manifests.read_manifest(manifests.manifest_uri(config.landing_uri(), first_batch["inputs"][0]))
+    payments = first_landing["tables"]["payment"]
+    run_id = manifests.new_run_id()
+    manifests.write_manifest(
+        config.landing_uri(), run_id, {"job": "ingest", "empty": False, "tables": {"payment": payments}}
+    )
+    files_before = storage.list_uris(lake["lake"] + "/processed/fact_payment", suffix=".parquet")
+    summary = _transform(spark)
+    assert summary["inputs"] == [run_id]
+    assert summary["landed"]["payment"] == payments["rows"]
+    assert summary["tables"]["fact_payment"]["rows"] == 0 and summary["tables"]["fact_payment"]["files"] == []
+    assert storage.list_uris(lake["lake"] + "/processed/fact_payment", suffix=".parquet") == files_before
