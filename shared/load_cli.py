@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Dict, List, Optional
 
-from shared import config, glue_args, logs, manifests, workflow, workflow_run
+from shared import config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("load")
 log = logs.get("load")
@@ -49,9 +49,9 @@ def run_job(argv: List[str]) -> int:
 
     arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
     try:
-        expected = workflow_run.read(arguments, workflow_run.PROCESSED_MANIFEST)
-        if expected and expected not in manifests.list_run_ids(arguments["processed_uri"]):
-            raise LoadError(f"transform committed batch {expected}, but it is not in {arguments['processed_uri']}")
+        problem = workflow_run.missing_upstream(arguments, workflow_run.PROCESSED_MANIFEST, arguments["processed_uri"])
+        if problem:
+            raise LoadError(problem)
         summary = execute(arguments)
     except (LoadError, SchemaMismatch) as exc:
         log.error(str(exc))

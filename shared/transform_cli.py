@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from shared import bookmarks, config, glue_args, logs, manifests, workflow, workflow_run
+from shared import bookmarks, config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("transform")
 log = logs.get("transform")
@@ -59,11 +59,9 @@ def run_job(argv: List[str]) -> int:
 
     arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
     try:
-        expected = workflow_run.read(arguments, workflow_run.LANDING_MANIFEST)
-        if expected and expected not in manifests.list_run_ids(arguments["landing_uri"]):
-            raise TransformError(
-                f"ingest committed landing manifest {expected}, but it is not in {arguments['landing_uri']}"
-            )
+        problem = workflow_run.missing_upstream(arguments, workflow_run.LANDING_MANIFEST, arguments["landing_uri"])
+        if problem:
+            raise TransformError(problem)
         summary = execute(arguments)
         if summary.get("batch_id"):
             workflow_run.publish(arguments, workflow_run.PROCESSED_MANIFEST, summary["batch_id"])

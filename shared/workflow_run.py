@@ -41,3 +41,14 @@ def read(arguments: Dict[str, Optional[str]], key: str) -> Optional[str]:
 
     properties = boto3.client("glue").get_workflow_run_properties(Name=run[0], RunId=run[1])["RunProperties"]
     return properties.get(key)
+
+
+def missing_upstream(arguments: Dict[str, Optional[str]], key: str, zone_uri: str) -> Optional[str]:
+    """Why this job must not start: the batch the previous job recorded under ``key`` is not among
+    the committed manifests of ``zone_uri``; None when it is there, or when not in a workflow."""
+    from shared import manifests
+
+    expected = read(arguments, key)
+    if expected and expected not in manifests.list_run_ids(zone_uri):
+        return f"the previous job committed {expected}, but it is not in {zone_uri}"
+    return None

@@ -46,3 +46,7 @@ def test_the_ingest_script_records_its_manifest_on_the_workflow_run(aws, fresh_d
     (landed,) = manifests.list_run_ids(lake + "/landing")
     assert workflow_run.read(run, workflow_run.LANDING_MANIFEST) == landed
     assert workflow_run.read(run, workflow_run.PROCESSED_MANIFEST) is None
+    # The next job starts only if it sees the batch the previous one recorded.
+    assert workflow_run.missing_upstream(run, workflow_run.LANDING_MANIFEST, lake + "/landing") is None
+    problem = workflow_run.missing_upstream(run, workflow_run.LANDING_MANIFEST, lake + "/elsewhere")
+    assert problem == f"the previous job committed {landed}, but it is not in {lake}/elsewhere"
