@@ -54,39 +54,68 @@ def _typed(column: schema.Column) -> Column:
     return raw.cast(spark_type(column.type))
 
 
+def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
+    """(condition, message) for each way a raw value of ``column`` can be unusable."""
+    raw = F.col(column.name)
+    problems = []
+    if not column.nullable:
+        problems.append((raw.isNull(), F.lit(f"{column.name}: missing or null in a NOT NULL column")))
+    problems.append(
+        (
+            raw.isNotNull() & _typed(column).isNull(),
+            F.concat(F.lit(f"{column.name}: cannot read "), F.to_json(F.array(raw)), F.lit(f" as {column.type}")),
+        )
+    )
+    return problems
+
+
+def is_rejected(table: schema.Table) -> Column:
+    """True when a raw landing row cannot be used. A plain boolean, cheap to evaluate on every row:
+    the wording of the reason (``reject_reason``) is only computed for the rows that need one."""
+    conditions = [F.col(CORRUPT_RECORD).isNotNull()]
+    conditions += [condition for c in table.columns for condition, _ in _problems(c)]
+    verdict = conditions[0]
+    for condition in conditions[1:]:
+        verdict = verdict | condition
+    return verdict
+
+
 def reject_reason(table: schema.Table) -> Column:
     """Why a raw landing row cannot be used ('' when it can): every problem of the row, joined."""
-    problems = []
-    for c in table.columns:
-        raw_value, value = F.col(c.name), _typed(c)
-        if not c.nullable:
-            problems.append(F.when(raw_value.isNull(), F.lit(f"{c.name}: missing or null in a NOT NULL column")))
-        problems.append(
-            F.when(
-                raw_value.isNotNull() & value.isNull(),
-                F.concat(F.lit(f"{c.name}: cannot read "), F.to_json(F.array(raw_value)), F.lit(f" as {c.type}")),
-            )
-        )
-    column_problems = F.concat_ws("; ", F.filter(F.array(*problems), lambda p: p.isNotNull()))
+    # concat_ws skips NULLs: only the problems that apply are joined.
+    column_problems = F.concat_ws(
+        "; ", *[F.when(condition, message) for c in table.columns for condition, message in _problems(c)]
+    )
     # A line that is not JSON has no columns to judge: one reason says it all.
     return F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
 
 
-def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
-    """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
-    typed_cols = {c.name: _typed(c) for c in table.columns}
-    checked = raw.withColumn("_reason", reject_reason(table))
-    good = checked.filter(F.col("_reason") == "").select(
-        *[typed_cols[c].alias(c) for c in table.column_names], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
+REJECTED = "_rejected"
+
+
+def with_verdicts(raw: DataFrame, table: schema.Table) -> DataFrame:
+    """Raw landing rows, each marked rejected or not. Pure."""
+    return raw.withColumn(REJECTED, is_rejected(table))
+
+
+def split_judged(judged: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
+    """Rows marked by ``with_verdicts`` → (typed rows, rejects with their reason). Pure."""
+    good = judged.filter(~F.col(REJECTED)).select(
+        *[_typed(c).alias(c.name) for c in table.columns], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
     )
     record = F.coalesce(
         F.col(CORRUPT_RECORD),
         F.to_json(F.struct(*[F.col(c) for c in table.column_names]), {"ignoreNullFields": "false"}),
     )
-    rejects = checked.filter(F.col("_reason") != "").select(
+    rejects = judged.filter(F.col(REJECTED)).select(
         F.lit(table.name).alias("table"),
         F.col(SOURCE_FILE).alias("source_file"),
-        F.col("_reason").alias("reason"),
+        reject_reason(table).alias("reason"),
         record.alias("record"),
     )
     return good, rejects
+
+
+def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
+    """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
+    return split_judged(with_verdicts(raw, table), table)

@@ -57,8 +57,10 @@ def latest_per_key(rows: DataFrame, key: str) -> DataFrame:
 # --- time helpers ---------------------------------------------------------------------------------
 def time_of_day(ts: Column) -> Column:
     """'14:20:52.186' keeps its milliseconds; a whole-second time prints as '09:26:10'."""
-    millis = F.date_format(ts, "SSS")
-    return F.when(millis == "000", F.date_format(ts, "HH:mm:ss")).otherwise(F.date_format(ts, "HH:mm:ss.SSS"))
+    # One formatter call per value; the milliseconds come from arithmetic, not a second format.
+    millis = F.floor((F.unix_micros(ts) % 1_000_000) / 1000).cast("int")
+    whole = F.date_format(ts, "HH:mm:ss")
+    return F.when(millis == 0, whole).otherwise(F.concat(whole, F.lit("."), F.lpad(millis.cast("string"), 3, "0")))
 
 
 def _stamp_columns(prefix: str, ts: str) -> Dict[str, Column]:
@@ -154,8 +156,12 @@ def _fact(rows: DataFrame, table_name: str, renames: Dict[str, str]) -> DataFram
         }
     )
     # The same version can arrive twice in one batch (overlap re-read, reconcile): keep one.
-    first = Window.partitionBy(VERSION_KEY).orderBy(F.col(LANDING_RUN_ID), F.col(LINE_ORDER))
-    unique = versioned.withColumn("_n", F.row_number().over(first)).filter(F.col("_n") == 1)
+    # One shuffle, by month, serves both this dedupe and the month-partitioned write that follows:
+    # a version never spans months (its created_date is part of it), so deduping within a month
+    # is deduping overall, and the window's sort already groups each task's rows by month.
+    by_month = versioned.repartition(F.col(PARTITION_COLUMN))
+    first = Window.partitionBy(PARTITION_COLUMN, VERSION_KEY).orderBy(F.col(LANDING_RUN_ID), F.col(LINE_ORDER))
+    unique = by_month.withColumn("_n", F.row_number().over(first)).filter(F.col("_n") == 1)
     return _contract(unique, table_name, VERSION_KEY, LANDED_BY, PARTITION_COLUMN)
 
 
