@@ -139,7 +139,11 @@ def stage_transform(bench: Bench, scale: float, runs: int) -> Dict[str, Any]:
     result["spark_startup_s"] = bench.spark_startup_s
     window = result.pop("profile_window_ms")
     if spy:
-        bench.profiles["transform"].update(window_ms=window, seconds=round((window[1] - window[0]) / 1000, 1))
+        bench.profiles["transform"].update(
+            window_ms=window,
+            seconds=round((window[1] - window[0]) / 1000, 1),
+            jvm_cpu_s=result.get("jvm_cpu_s_last_run") or {},
+        )
     return result
 
 
@@ -392,6 +396,18 @@ def render_profile(stage: str, summary: Dict[str, Any]) -> str:
             "|---|---|---|",
         ]
         lines += [f"| `{r['call_site']}` | {r['jobs']} | {r['ms']:,} |" for r in ev["job_ms_by_call_site"]]
+        lines.append("")
+    cpu = summary.get("jvm_cpu_s") or {}
+    if cpu.get("total"):
+        lines += [
+            f"JVM CPU during the run (/proc, by thread): {cpu['total']:.1f} s of CPU in {summary['seconds']} s of "
+            "wall time on the machine's cores:",
+            "",
+            "| JVM threads | CPU s | share |",
+            "|---|---|---|",
+        ]
+        kinds = sorted(((k, v) for k, v in cpu.items() if k != "total"), key=lambda kv: -kv[1])
+        lines += [f"| {kind} | {used:.1f} | {100 * used / cpu['total']:.0f}% |" for kind, used in kinds]
         lines.append("")
     spy = summary.get("pyspy", {})
     if spy.get("available") and spy["main_thread_pipeline_step_pct"]:

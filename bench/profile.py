@@ -221,6 +221,56 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
     }
 
 
+# Linux truncates thread names to 15 characters: these prefixes survive it.
+JVM_THREAD_KINDS = [
+    ("Executor task", "executor tasks (the query work)"),
+    ("C2 Compiler", "JIT compiler (C2)"),
+    ("C1 Compiler", "JIT compiler (C1)"),
+    ("GC Thread", "garbage collector"),
+    ("G1 ", "garbage collector"),
+    ("Thread-", "driver: planning and code generation (py4j call threads)"),
+]
+JVM_OTHER = "everything else (driver, scheduler, ended threads)"
+
+
+def jvm_cpu(pid: int) -> Dict[str, float]:
+    """CPU seconds a JVM has used so far, in total and by kind of thread (Linux /proc; {} elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    root = Path(f"/proc/{pid}")
+
+    def seconds(stat_file: Path) -> float:
+        fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    try:
+        totals: Dict[str, float] = {"total": seconds(root / "stat")}
+    except OSError:
+        return {}
+    for task in (root / "task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            used = seconds(task / "stat")
+        except OSError:
+            continue  # the thread ended while we looked
+        kind = next((label for prefix, label in JVM_THREAD_KINDS if name.startswith(prefix)), None)
+        if kind:
+            totals[kind] = totals.get(kind, 0.0) + used
+    return totals
+
+
+def jvm_cpu_between(before: Dict[str, float], after: Dict[str, float]) -> Dict[str, float]:
+    """CPU seconds each kind of JVM thread used between two ``jvm_cpu`` readings.
+
+    Threads that ended in between take their time out of their kind: it shows up under JVM_OTHER,
+    which is the process total minus the named kinds."""
+    if not before or not after:
+        return {}
+    used = {kind: max(0.0, after.get(kind, 0.0) - before.get(kind, 0.0)) for kind in after if kind != "total"}
+    total = after["total"] - before["total"]
+    used[JVM_OTHER] = max(0.0, total - sum(used.values()))
+    return {"total": round(total, 2), **{kind: round(s, 2) for kind, s in used.items()}}
+
+
 def event_log_conf(folder: Path) -> str:
     """PYSPARK_SUBMIT_ARGS that switch the event log on for a session started after it is set."""
     folder.mkdir(parents=True, exist_ok=True)

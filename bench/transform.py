@@ -50,11 +50,14 @@ def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Opti
         spy = profile.start_pyspy(os.getpid(), pyspy_output) if pyspy_output else None
         if spy:
             time.sleep(1.0)  # let py-spy attach before the clock starts
+        jvm = _jvm_pid(spark)
+        cpu_before = profile.jvm_cpu(jvm) if jvm else {}
         started_ms = time.time() * 1000
         started = time.perf_counter()
         summary = transform_cli.execute(arguments, spark=spark)
         seconds = time.perf_counter() - started
         window = (started_ms, time.time() * 1000)
+        jvm_cpu_s = profile.jvm_cpu_between(cpu_before, profile.jvm_cpu(jvm) if jvm else {})
         profile.stop_pyspy(spy)
     finally:
         if previous is None:
@@ -62,7 +65,13 @@ def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Opti
         else:
             os.environ[config.ENV_LAKE] = previous
     counts = {t: e["rows"] for t, e in summary["tables"].items()}
-    return {"seconds": seconds, "counts": counts, "window_ms": window}
+    return {"seconds": seconds, "counts": counts, "window_ms": window, "jvm_cpu_s": jvm_cpu_s}
+
+
+def _jvm_pid(spark) -> Optional[int]:
+    """The local Spark JVM's process id (pyspark keeps the process it launched on its gateway)."""
+    process = getattr(spark.sparkContext._gateway, "proc", None)
+    return getattr(process, "pid", None)
 
 
 def _timed(build: Callable[[str], Dict[str, int]], parent: str) -> Dict[str, Any]:
@@ -120,6 +129,8 @@ def bench_transform(
         "vs_duckdb": round(job_s["median"] / duck_s["median"], 2),
         "row_count_mismatches": mismatches,
         "profile_window_ms": job[-1]["window_ms"],
+        # Where the JVM's CPU went in the last run: the query work, or compiling it (JIT), or GC.
+        "jvm_cpu_s_last_run": job[-1]["jvm_cpu_s"],
     }
     if with_pandas:
         pandas_s = spread([r["seconds"] for r in panda])
