@@ -379,6 +379,28 @@ PROFILE_TITLES = {
 }
 
 
+def _jvm_cpu_lines(cpu: Dict[str, float], ev: Dict[str, Any], seconds: float) -> List[str]:
+    """Where the JVM's CPU went: the query work, compiling it (JIT), collecting garbage, the rest.
+
+    /proc loses the time of threads that end during the run, and Spark ends idle executor task
+    threads, so the query work is taken from the event log's executor CPU time when there is one."""
+    total = cpu["total"]
+    kinds = {k: v for k, v in cpu.items() if k not in ("total", profile.JVM_OTHER)}
+    if ev.get("available"):
+        kinds[profile.JVM_EXECUTOR] = ev["tasks"].get("cpu_ms", 0) / 1000
+    kinds["everything else (driver, scheduler, Python workers' JVM side)"] = max(0.0, total - sum(kinds.values()))
+    rows = sorted(kinds.items(), key=lambda kv: -kv[1])
+    return [
+        f"JVM CPU during the run: {total:.1f} s of CPU in {seconds} s of wall time (/proc; the query work from "
+        "the event log's executor CPU time):",
+        "",
+        "| JVM threads | CPU s | share |",
+        "|---|---|---|",
+        *[f"| {kind} | {used:.1f} | {100 * used / total:.0f}% |" for kind, used in rows],
+        "",
+    ]
+
+
 def render_profile(stage: str, summary: Dict[str, Any]) -> str:
     lines = [f"## Profile: {PROFILE_TITLES[stage].format(**summary)}", ""]
     ev = summary.get("event_log", {})
@@ -399,16 +421,7 @@ def render_profile(stage: str, summary: Dict[str, Any]) -> str:
         lines.append("")
     cpu = summary.get("jvm_cpu_s") or {}
     if cpu.get("total"):
-        lines += [
-            f"JVM CPU during the run (/proc, by thread): {cpu['total']:.1f} s of CPU in {summary['seconds']} s of "
-            "wall time on the machine's cores:",
-            "",
-            "| JVM threads | CPU s | share |",
-            "|---|---|---|",
-        ]
-        kinds = sorted(((k, v) for k, v in cpu.items() if k != "total"), key=lambda kv: -kv[1])
-        lines += [f"| {kind} | {used:.1f} | {100 * used / cpu['total']:.0f}% |" for kind, used in kinds]
-        lines.append("")
+        lines += _jvm_cpu_lines(cpu, ev, summary["seconds"])
     spy = summary.get("pyspy", {})
     if spy.get("available") and spy["main_thread_pipeline_step_pct"]:
         lines += [

@@ -222,8 +222,9 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
 
 
 # Linux truncates thread names to 15 characters: these prefixes survive it.
+JVM_EXECUTOR = "executor tasks (the query work)"
 JVM_THREAD_KINDS = [
-    ("Executor task", "executor tasks (the query work)"),
+    ("Executor task", JVM_EXECUTOR),
     ("C2 Compiler", "JIT compiler (C2)"),
     ("C1 Compiler", "JIT compiler (C1)"),
     ("GC Thread", "garbage collector"),
