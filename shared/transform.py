@@ -100,8 +100,8 @@ def _write_snapshot(df: DataFrame, uri: str) -> None:
 
 
 def _stage_fact_files(df: DataFrame, staging: str) -> List[str]:
-    """Files per created_month partition below ``staging``. The fact builders already partition
-    their rows by month, so a full build writes one file per month without another shuffle."""
+    """One file per created_month partition below ``staging``: the rows arrive partitioned by
+    month (the fact builders shuffle them so), and each task writes one file per month it holds."""
     df.write.mode("overwrite").partitionBy(star.PARTITION_COLUMN).parquet(staging)
     return storage.list_uris(staging, suffix=".parquet")
 
@@ -211,7 +211,9 @@ def _write_new_versions(
         if partitions:
             # Only the key column, with its schema given: no schema-inference job, no other column read.
             existing = spark.read.schema(star.VERSION_KEY_SCHEMA).option("basePath", fact_root).parquet(*partitions)
-            batch = star.new_versions(batch, existing)
+            # The anti-join may regroup rows by version key: bring each month back to one task,
+            # so a batch still adds at most one file per month.
+            batch = star.new_versions(batch, existing).repartition(F.col(star.PARTITION_COLUMN))
     # The plan runs once, for the write; row count and date span are read back from the written
     # files' date columns, which costs far less than caching the batch to count it first.
     staged = _stage_fact_files(batch, storage.join(processed_uri, "_staging", batch_id, fact))

@@ -122,6 +122,13 @@ def test_after_a_simulated_day_only_new_manifests_are_read(lake, first_batch, sp
     catalog = FileCatalog(config.catalog_uri())
     versions = run_sql("SELECT count(*) - count(DISTINCT payment_id) FROM fact_payment", catalog)[1][0][0]
     assert versions == changes["payment"]["paid_flipped"]
+    # Each batch adds one file per month it touches, named after the batch.
+    for batch in (first_batch, second):
+        for fact in ("fact_sales_order", "fact_purchase_order", "fact_payment"):
+            entry = batch["tables"][fact]
+            months = [uri.split("created_month=")[1].split("/")[0] for uri in entry["files"]]
+            assert sorted(months) == entry["partitions"]
+            assert all(uri.rsplit("/", 1)[1].startswith(batch["batch_id"] + "-") for uri in entry["files"])
 
 
 def test_rejects_are_quarantined_with_reason_and_source_file(lake, first_batch, spark):
