@@ -58,13 +58,19 @@ def latest_per_key(rows: DataFrame, key: str) -> DataFrame:
 def time_of_day(ts: Column) -> Column:
     """'14:20:52.186' keeps its milliseconds; a whole-second time prints as '09:26:10'."""
     # One formatter call per value; the milliseconds come from arithmetic, not a second format.
-    millis = F.floor((F.unix_micros(ts) % 1_000_000) / 1000).cast("int")
+    # pmod, not %: before 1970 the microseconds are negative and % would keep the sign.
+    millis = F.floor(F.pmod(F.unix_micros(ts), F.lit(1_000_000)) / 1000).cast("int")
     whole = F.date_format(ts, "HH:mm:ss")
     return F.when(millis == 0, whole).otherwise(F.concat(whole, F.lit("."), F.lpad(millis.cast("string"), 3, "0")))
 
 
 def _stamp_columns(prefix: str, ts: str) -> Dict[str, Column]:
     return {f"{prefix}_date": F.to_date(F.col(ts)), f"{prefix}_time": time_of_day(F.col(ts))}
+
+
+def created_month(created_at: Column) -> Column:
+    """The fact partition a row belongs to: 'YYYY-MM' of its creation."""
+    return F.date_format(F.to_date(created_at), "yyyy-MM")
 
 
 def version_key(columns: List[str]) -> Column:
@@ -152,7 +158,7 @@ def _fact(rows: DataFrame, table_name: str, renames: Dict[str, str]) -> DataFram
         {
             VERSION_KEY: version_key(data_columns),
             LANDED_BY: F.col(LANDING_RUN_ID),
-            PARTITION_COLUMN: F.date_format(F.col("created_date"), "yyyy-MM"),
+            PARTITION_COLUMN: created_month(F.col("created_at")),
         }
     )
     # The same version can arrive twice in one batch (overlap re-read, reconcile): keep one.

@@ -16,7 +16,7 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
 import datetime
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
@@ -100,8 +100,8 @@ def _write_snapshot(df: DataFrame, uri: str) -> None:
 
 
 def _stage_fact_files(df: DataFrame, staging: str) -> List[str]:
-    """Files per created_month partition below ``staging``. The fact builders already partition
-    their rows by month, so a full build writes one file per month without another shuffle."""
+    """One file per created_month partition below ``staging``: the rows arrive partitioned by
+    month (the fact builders shuffle them so), and each task writes one file per month it holds."""
     df.write.mode("overwrite").partitionBy(star.PARTITION_COLUMN).parquet(staging)
     return storage.list_uris(staging, suffix=".parquet")
 
@@ -206,12 +206,17 @@ def _write_new_versions(
     if stored:
         # Every version of a row shares its created_date, so only the months this batch touches
         # can hold a version it repeats: read those partitions, not the whole history.
-        touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in batch.select(star.PARTITION_COLUMN).distinct().collect()}
+        # Read off the source rows (every one becomes a version in its month): cheaper than
+        # running the whole fact build twice.
+        months = source_rows.select(star.created_month(F.col("created_at"))).distinct().collect()
+        touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in months}
         partitions = [storage.join(fact_root, p) for p in sorted(touched & stored)]
         if partitions:
             # Only the key column, with its schema given: no schema-inference job, no other column read.
             existing = spark.read.schema(star.VERSION_KEY_SCHEMA).option("basePath", fact_root).parquet(*partitions)
-            batch = star.new_versions(batch, existing)
+            # The anti-join may regroup rows by version key: bring each month back to one task,
+            # so a batch still adds at most one file per month.
+            batch = star.new_versions(batch, existing).repartition(F.col(star.PARTITION_COLUMN))
     # The plan runs once, for the write; row count and date span are read back from the written
     # files' date columns, which costs far less than caching the batch to count it first.
     staged = _stage_fact_files(batch, storage.join(processed_uri, "_staging", batch_id, fact))
@@ -235,6 +240,18 @@ def _write_new_versions(
     partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
     entry = {"kind": "fact", "files": written, "rows": stats["rows"], "partitions": partitions}
     return entry, ([stats["lo"], stats["hi"]] if stats["lo"] else None)
+
+
+def _abandon(pending_facts: Dict[str, Future], processed_uri: str) -> None:
+    """After a failure beside running fact builds: let them end, log how they ended, and delete
+    the files they published (no manifest names them) instead of leaving them to the next run."""
+    for future in pending_facts.values():
+        future.cancel()
+    wait(list(pending_facts.values()))
+    for fact, future in pending_facts.items():
+        if not future.cancelled() and future.exception() is not None:
+            log.error("%s failed too: %s", fact, future.exception())
+    remove_orphans(processed_uri)
 
 
 def _current_state_and_dimensions(
@@ -331,7 +348,9 @@ def run(
         union = reject_frames[0]
         for frame in reject_frames[1:]:
             union = union.unionByName(frame)
-        union.coalesce(1).write.mode("overwrite").json(rejects_uri)
+        # repartition, not coalesce: only the reject rows are shuffled into the one file, while the
+        # landing files are still read by as many tasks as usual.
+        union.repartition(1).write.mode("overwrite").json(rejects_uri)
         log.warning(
             "%d of %d landed row(s) rejected; reasons in %s",
             total_rejected,
@@ -356,10 +375,14 @@ def run(
             )
             for fact in fact_names
         }
-        tables, current_locations = _current_state_and_dimensions(
-            spark, good, previous, processed_uri, batch_id, catalog
-        )
-        facts = {fact: future.result() for fact, future in pending_facts.items()}
+        try:
+            tables, current_locations = _current_state_and_dimensions(
+                spark, good, previous, processed_uri, batch_id, catalog
+            )
+            facts = {fact: future.result() for fact, future in pending_facts.items()}
+        except BaseException:
+            _abandon(pending_facts, processed_uri)
+            raise
     prior_tables = previous.get("tables", {})
     spans = [previous["date_range"]] if previous.get("date_range") else []
     for fact, (entry, span) in facts.items():

@@ -122,6 +122,13 @@ def test_after_a_simulated_day_only_new_manifests_are_read(lake, first_batch, sp
     catalog = FileCatalog(config.catalog_uri())
     versions = run_sql("SELECT count(*) - count(DISTINCT payment_id) FROM fact_payment", catalog)[1][0][0]
     assert versions == changes["payment"]["paid_flipped"]
+    # Each batch adds one file per month it touches, named after the batch.
+    for batch in (first_batch, second):
+        for fact in ("fact_sales_order", "fact_purchase_order", "fact_payment"):
+            entry = batch["tables"][fact]
+            months = [uri.split("created_month=")[1].split("/")[0] for uri in entry["files"]]
+            assert sorted(months) == entry["partitions"]
+            assert all(uri.rsplit("/", 1)[1].startswith(batch["batch_id"] + "-") for uri in entry["files"])
 
 
 def test_rejects_are_quarantined_with_reason_and_source_file(lake, first_batch, spark):
@@ -171,3 +178,33 @@ def test_a_batch_of_only_known_versions_writes_nothing_and_finishes(lake, first_
     assert summary["landed"]["payment"] == payments["rows"]
     assert summary["tables"]["fact_payment"]["rows"] == 0 and summary["tables"]["fact_payment"]["files"] == []
     assert storage.list_uris(lake["lake"] + "/processed/fact_payment", suffix=".parquet") == files_before
+
+
+def test_a_failed_dimension_build_leaves_no_fact_file_and_the_rerun_heals(lake, first_batch, spark, monkeypatch):
+    """Facts are built beside the dimensions: when a dimension fails, the fact files already
+    published for the batch are deleted before the error surfaces, and a rerun commits the batch."""
+    from shared import transform
+
+    simulate.simulate(lake["source"], days=1, seed_value=11)
+    _ingest()
+    processed = config.processed_uri()
+
+    def broken(dim, current, names):
+        raise RuntimeError(f"{dim}: simulated failure")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(transform, "_build_dimension", broken)
+        with pytest.raises(RuntimeError, match="simulated failure"):
+            _transform(spark)
+    on_disk = {
+        uri
+        for fact in ("fact_sales_order", "fact_purchase_order", "fact_payment")
+        for uri in storage.list_uris(f"{processed}/{fact}", suffix=".parquet")
+    }
+    assert on_disk <= transform._committed_fact_files(processed)
+
+    healed = _transform(spark)
+    assert healed["batch_id"] is not None
+    assert healed["tables"]["fact_sales_order"]["rows"] > 0
+    committed = transform._committed_fact_files(processed)
+    assert set(healed["tables"]["fact_sales_order"]["files"]) <= committed

@@ -225,6 +225,21 @@ def test_transaction_ids_are_integers_or_null(spark):
     assert dict(star.dim_transaction(transaction).dtypes)["sales_order_id"] == "int"
 
 
+@pytest.mark.parametrize(
+    "stamp, expected",
+    [
+        ("2023-02-16 09:26:10", "09:26:10"),
+        ("2022-11-03 14:20:52.186", "14:20:52.186"),
+        ("2022-11-03 14:20:52.05", "14:20:52.050"),
+        ("2022-11-03 14:20:52.1869", "14:20:52.186"),  # truncated, as PostgreSQL's milliseconds are
+        ("1969-12-31 23:59:59.186", "23:59:59.186"),  # negative epoch microseconds
+    ],
+)
+def test_time_of_day(spark, stamp, expected):
+    frame = spark.createDataFrame([(stamp,)], "stamp string")
+    assert frame.select(star.time_of_day(F.col("stamp").cast("timestamp"))).first()[0] == expected
+
+
 def test_fact_times_keep_milliseconds_and_whole_seconds_parse(spark):
     orders = _typed(
         spark,
