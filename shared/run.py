@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
@@ -131,18 +132,24 @@ def run_ingest() -> Dict[str, Any]:
     return body
 
 
+def _start_spark():
+    from shared.spark import local_session
+
+    return local_session("gamboge-run", with_jdbc=True)
+
+
 def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str = "counts") -> Dict[str, Any]:
     report: Dict[str, Any] = {"stages": {}}
     if seed_if_empty:
         report["source"] = prepare_source(scale or 1.0)
-    spark_holder: Dict[str, Any] = {}
+    # The JVM starts in the background while ingest (a separate process) runs, so its start-up
+    # is hidden behind the extract; transform and load wait for it and share the session.
+    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+    session = starter.submit(_start_spark)
+    starter.shutdown(wait=False)
 
     def spark():
-        if "spark" not in spark_holder:
-            from shared.spark import local_session
-
-            spark_holder["spark"] = local_session("gamboge-run", with_jdbc=True)
-        return spark_holder["spark"]
+        return session.result()
 
     def transform() -> Dict[str, Any]:
         from shared import transform_cli
