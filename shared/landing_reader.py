@@ -5,6 +5,8 @@ DataFrame into typed good rows and reject rows (source file, raw record, reason)
 testable without files.
 """
 
+import functools
+import operator
 from typing import List, Tuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -72,12 +74,8 @@ def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
 def is_rejected(table: schema.Table) -> Column:
     """True when a raw landing row cannot be used. A plain boolean, cheap to evaluate on every row:
     the wording of the reason (``reject_reason``) is only computed for the rows that need one."""
-    conditions = [F.col(CORRUPT_RECORD).isNotNull()]
-    conditions += [condition for c in table.columns for condition, _ in _problems(c)]
-    verdict = conditions[0]
-    for condition in conditions[1:]:
-        verdict = verdict | condition
-    return verdict
+    conditions = [condition for c in table.columns for condition, _ in _problems(c)]
+    return functools.reduce(operator.or_, conditions, F.col(CORRUPT_RECORD).isNotNull())
 
 
 def reject_reason(table: schema.Table) -> Column:

@@ -14,6 +14,7 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
 """
 
 import datetime
+import functools
 import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -85,13 +86,14 @@ def _landing_files(landing_uri: str, run_ids: List[str]) -> Dict[str, List[str]]
 
 
 def _written_rows(spark: SparkSession, uri: str) -> int:
-    """Rows in the Parquet just written below ``uri``, from the file footers (no data is read).
+    """Rows in the Parquet just written below ``uri``.
 
     Counting what was written, instead of counting the frame and then writing it, runs the plan
-    once. (Observation metrics are not an option: when a plan turns out empty, adaptive execution
+    once. Read with an empty schema: no schema-inference job and no column decoded, only the row
+    counts. (Observation metrics are not an option: when a plan turns out empty, adaptive execution
     drops the node that reports them and Observation.get waits forever.)"""
     files = storage.list_uris(uri, suffix=".parquet")
-    return spark.read.parquet(*files).count() if files else 0
+    return spark.read.schema(T.StructType([])).parquet(*files).count() if files else 0
 
 
 def _write_snapshot(df: DataFrame, uri: str) -> None:
@@ -205,9 +207,8 @@ def _write_new_versions(
     stored = {u.rsplit("/", 2)[-2] for u in storage.list_uris(fact_root, suffix=".parquet")}
     if stored:
         # Every version of a row shares its created_date, so only the months this batch touches
-        # can hold a version it repeats: read those partitions, not the whole history.
-        # Read off the source rows (every one becomes a version in its month): cheaper than
-        # running the whole fact build twice.
+        # can hold a version it repeats: read those partitions, not the whole history. The months
+        # come off the source rows (each becomes a version in its month), not the fact build.
         months = source_rows.select(star.created_month(F.col("created_at"))).distinct().collect()
         touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in months}
         partitions = [storage.join(fact_root, p) for p in sorted(touched & stored)]
@@ -345,9 +346,7 @@ def run(
     total_landed, total_rejected = sum(landed.values()), sum(rejected.values())
     rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
     if reject_frames:
-        union = reject_frames[0]
-        for frame in reject_frames[1:]:
-            union = union.unionByName(frame)
+        union = functools.reduce(DataFrame.unionByName, reject_frames)
         # repartition, not coalesce: only the reject rows are shuffled into the one file, while the
         # landing files are still read by as many tasks as usual.
         union.repartition(1).write.mode("overwrite").json(rejects_uri)
@@ -397,7 +396,7 @@ def run(
         first, last = (datetime.date.fromisoformat(d) for d in date_range)
         location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
         _write_snapshot(star.dim_date(spark, first, last), location)
-        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": _written_rows(spark, location)}
+        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last - first).days + 1}
         catalog.put_table("dim_date", location)
     elif "dim_date" in prior_tables:
         tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
