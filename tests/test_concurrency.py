@@ -26,10 +26,11 @@ from collections import Counter
 import psycopg
 import pytest
 
-from shared import bookmarks, config, ingest, load, manifests, schema, seed, storage, warehouse
+from shared import bookmarks, config, load, manifests, schema, seed, warehouse
 from shared.run import EXIT_LOCKED, RunLock, RunLocked
 
-pytest.register_assert_rewrite("workspaces")
+pytest.register_assert_rewrite("workspaces", "ingest_runs")
+from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
 from workspaces import warehouse_checksums, with_password  # noqa: E402 - after the rewrite hook
 
 pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
@@ -309,35 +310,19 @@ def burst_source(fresh_db, tmp_path, monkeypatch):
     return fresh_db, lake
 
 
-def ingest_run(lake, **options):
-    """One ingest as the job runs it; returns the manifest it committed."""
-    before = set(manifests.list_run_ids(lake["landing_uri"]))
-    assert ingest.run_job(dict(lake, **options)) == 0
-    (run_id,) = set(manifests.list_run_ids(lake["landing_uri"])) - before
-    return manifests.read_manifest(manifests.manifest_uri(lake["landing_uri"], run_id))
-
-
-def landed_lines(manifest, table, kind=None):
-    lines = []
-    for entry in manifest["tables"][table]["files"]:
-        if kind is None or entry["kind"] == kind:
-            lines += storage.read_bytes(entry["uri"]).decode("utf-8").splitlines()
-    return lines
-
-
 def landed_ids(manifest, table, kind=None):
     pk = schema.source_table(table).primary_key
-    return {json.loads(line)[pk] for line in landed_lines(manifest, table, kind)}
+    return {json.loads(line)[pk] for line in landed(manifest, table, kind)}
 
 
 def assert_every_row_landed_exactly_once(dsn, lake):
     landing = lake["landing_uri"]
     bodies = [manifests.read_manifest(manifests.manifest_uri(landing, r)) for r in manifests.list_run_ids(landing)]
     for table in WRITTEN:
-        landed = Counter(line for body in bodies for line in landed_lines(body, table))
+        lines = Counter(line for body in bodies for line in landed(body, table))
         source = Counter(r[0] for r in rows(dsn, f'SELECT row_to_json(t)::text FROM "{table}" t'))
-        assert landed == source, table  # every row, each version exactly once, byte for byte
-        assert set(landed.values()) == {1}, table
+        assert lines == source, table  # every row, each version exactly once, byte for byte
+        assert set(lines.values()) == {1}, table
 
 
 def burst_during_ingest(dsn, lake, ingest_after, **options):

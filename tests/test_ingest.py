@@ -1,6 +1,5 @@
 """The ingest job against a real PostgreSQL: landing files, manifests, bookmarks, reconciliation, errors."""
 
-import gzip
 import json
 import os
 
@@ -8,6 +7,9 @@ import psycopg
 import pytest
 
 from shared import bookmarks, bookmarks_cli, ingest, manifests, schema, storage
+
+pytest.register_assert_rewrite("ingest_runs")
+from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
 
 # A small, realistic ToteSys: millisecond timestamps (one whole second), money as numeric(10,2),
 # NULLable columns, an apostrophe in an email, "Leds" (sic), enum columns and a payment batch.
@@ -91,27 +93,6 @@ def sql(dsn, statement, params=None):
     with psycopg.connect(dsn, autocommit=True) as conn:
         cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else None
-
-
-def ingest_run(lake, **options):
-    """One run like the job does it; returns the manifest it committed."""
-    arguments = dict(lake, **options)
-    if "bookmark" in arguments:
-        arguments["job-bookmark-option"] = arguments.pop("bookmark")
-    before = set(manifests.list_run_ids(lake["landing_uri"]))
-    assert ingest.run_job(arguments) == 0
-    (run_id,) = set(manifests.list_run_ids(lake["landing_uri"])) - before
-    return manifests.read_manifest(manifests.manifest_uri(lake["landing_uri"], run_id))
-
-
-def landed(manifest, table, kind=None):
-    lines = []
-    for entry in manifest["tables"][table]["files"]:
-        if kind is None or entry["kind"] == kind:
-            data = storage.read_bytes(entry["uri"])
-            text = gzip.decompress(data) if entry["uri"].endswith(".gz") else data
-            lines += text.decode("utf-8").splitlines()
-    return lines
 
 
 def landed_ids(manifest, table, kind=None):
