@@ -11,7 +11,7 @@ PYTEST_FLAGS ?=
 # The ingest job runs on Glue's Python 3.9 shell: this is everything it imports from the repo.
 INGEST_PATH = glue_jobs/ingest_totesys.py shared/__init__.py shared/config.py shared/logs.py \
 	shared/schema.py shared/storage.py shared/ingest.py shared/bookmarks.py shared/manifests.py \
-	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py
+	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py shared/aws.py
 
 .PHONY: install run test test-all lint bench docker-test package deploy clean help
 
@@ -34,12 +34,18 @@ run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole wo
 	@echo; echo "Athena named query sales_by_month_and_currency, run locally on DuckDB:"
 	@$(BIN)/gamboge query sales_by_month_and_currency --limit 12
 
-# The Glue Python-shell runtime, locally: Python 3.9 with the wheel's own dependencies, so a test
-# runs the ingest job under 3.9 for real (skipped when no Python 3.9 is installed).
+# The Glue Python-shell runtime, locally: Python 3.9 with the wheel's own dependencies and AWS's
+# awsglue library (which Glue provides there), so tests run the ingest job under 3.9 for real
+# (skipped when no Python 3.9 is installed). The awsglue wheel declares Python 3.11 but its
+# getResolvedOptions is plain Python; its package __init__ imports pyspark (and py4j), so the
+# same pinned pyspark comes along. Both pins are read from pyproject.toml.
+AWSGLUE_PIN = $(shell grep -o '"AWSGlueDataplanePython==[^"]*"' pyproject.toml | tr -d '"')
+PYSPARK_PIN = $(shell grep -o '"pyspark==[^"]*"' pyproject.toml | tr -d '"')
 .venv-py39/.installed: pyproject.toml
 	@if [ -n "$(PY39)" ]; then \
-		$(PY39) -m venv .venv-py39 && .venv-py39/bin/pip install --quiet . && touch $@; \
-	else echo "no Python 3.9 found: the ingest job's Python 3.9 run test will be skipped"; fi
+		$(PY39) -m venv .venv-py39 && .venv-py39/bin/pip install --quiet . '$(PYSPARK_PIN)' && \
+		.venv-py39/bin/pip install --quiet --no-deps --ignore-requires-python '$(AWSGLUE_PIN)' && touch $@; \
+	else echo "no Python 3.9 found: the ingest job's Python 3.9 run tests will be skipped"; fi
 
 test: install .venv-py39/.installed  ## the default test suite (skips slow scale/fault-matrix tests)
 	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_FLAGS)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from bench import duckdb_star, pandas_star, profile
-from shared import bookmarks, config, manifests, storage, workflow
+from shared import bookmarks, config, glue_args, manifests, storage
 
 PANDAS_MAX_SCALE = 10
 
@@ -41,7 +41,7 @@ def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Opti
         "processed_uri": config.processed_uri(lake_uri),
         "state_uri": config.state_uri(lake_uri),
         "catalog_database": "gamboge",
-        workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
+        glue_args.BOOKMARK_KEY: bookmarks.ENABLE,
         "max_reject_ratio": "0.01",
     }
     previous = os.environ.get(config.ENV_LAKE)

@@ -1,8 +1,11 @@
-"""Glue 5.0 Spark job: processed-zone batches → the PostgreSQL warehouse over JDBC. Thin: parse, build, call."""
+"""Glue 5.0 Spark job: processed-zone batches → the PostgreSQL warehouse over JDBC.
+
+Thin: the whole sys.argv Glue built goes to the stage; `--help` lists the arguments.
+"""
 
 import sys
 
-from shared.load_cli import run_job
+from shared.load_cli import glue_main
 
 if __name__ == "__main__":
-    sys.exit(run_job(sys.argv[1:]))
+    sys.exit(glue_main(sys.argv))

@@ -8,7 +8,7 @@ tests); ``FileCatalog`` keeps the very same TableInput JSON under the lake, for 
 import json
 from typing import Any, Dict, List, Optional
 
-from shared import schema, storage
+from shared import aws, schema, storage
 from shared.star import LANDED_BY, PARTITION_COLUMN, VERSION_KEY
 
 DEFAULT_DATABASE = "gamboge"
@@ -115,10 +115,8 @@ class FileCatalog(Catalog):
 
 class GlueCatalog(Catalog):
     def __init__(self, database: str = DEFAULT_DATABASE, client: Any = None):
-        import boto3
-
         self.database = database
-        self.client = client or boto3.client("glue")
+        self.client = client or aws.client("glue")
 
     def ensure_database(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 gamboge ingest [--job-bookmark-option job-bookmark-enable|-disable|-pause] [--tables a,b]
                [--reconcile auto|always|never] [--landing_uri URI] [--state_uri URI]
+glue_jobs/ingest_totesys.py --landing_uri URI --state_uri URI --source_secret_id ID … (as Glue starts it)
 
 One run reads every table from ONE consistent snapshot: a REPEATABLE READ transaction exports its
 snapshot and a second connection imports it, so two tables stream in parallel and still agree.
@@ -38,9 +39,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from shared import bookmarks, config, faults, logs, manifests, schema, storage, workflow, workflow_run
+from shared import aws, bookmarks, config, faults, glue_args, logs, manifests, schema, storage, workflow, workflow_run
 
 JOB = "ingest"
+SUMMARY = "Glue Python shell job: ToteSys PostgreSQL to landing JSON Lines, incremental, one snapshot per run."
 KIND_FULL = "full"
 KIND_INCREMENTAL = "incremental"
 KIND_RECONCILE = "reconcile"
@@ -52,12 +54,14 @@ CRASH_AFTER_DATA_FILES = "ingest:after-data-files"  # landing files written, man
 CRASH_BEFORE_BOOKMARK = "ingest:before-bookmark"  # manifest written, bookmark not yet
 
 EXTRA_ARGUMENTS: Dict[str, str] = {
-    "overlap_seconds": "how far below the watermark each run re-reads, for late commits (default 300)",
-    "reconcile_every_hours": "with --reconcile auto: at most one reconcile per table this often (default 6)",
-    "compression": "none | gzip landing files (default none)",
+    "overlap_seconds": "how far below the watermark each run re-reads, for late commits (seconds)",
+    "reconcile_every_hours": "with --reconcile auto: at most one reconcile per table this often (hours)",
+    "compression": "none | gzip landing files",
 }
+# The bookmark default is for in-process and `gamboge ingest` callers; a job script started
+# without --job-bookmark-option gets Glue's own default (disable) from getResolvedOptions.
 DEFAULTS: Dict[str, Optional[str]] = {
-    workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
+    glue_args.BOOKMARK_KEY: bookmarks.ENABLE,
     "reconcile": "auto",
     "overlap_seconds": "300",
     "reconcile_every_hours": "6",
@@ -132,7 +136,8 @@ class TableResult(NamedTuple):
 
 # --- arguments ------------------------------------------------------------------------------------
 def argument_defaults() -> Dict[str, Optional[str]]:
-    """Every argument the job accepts (the workflow's, then the extras) with its default."""
+    """Every argument of the job's own (the workflow's, then the extras) with its default; Glue's
+    --job-bookmark-option is not one of them (getResolvedOptions parses it itself)."""
     names = list(workflow.job(JOB).arguments) + list(EXTRA_ARGUMENTS)
     return {name: DEFAULTS.get(name) for name in names}
 
@@ -142,7 +147,7 @@ def settings_from_arguments(arguments: Dict[str, Optional[str]]) -> Settings:
         given = arguments.get(name)
         return given if given not in (None, "") else DEFAULTS.get(name)
 
-    option = bookmarks.check_option(value(workflow.BOOKMARK_OPTION) or bookmarks.ENABLE)
+    option = bookmarks.check_option(value(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE)
     reconcile = value("reconcile") or "auto"
     if reconcile not in RECONCILE_CHOICES:
         raise IngestError("--reconcile must be one of {}, not {!r}".format(", ".join(RECONCILE_CHOICES), reconcile))
@@ -836,7 +841,7 @@ def _forget_fingerprints(previous: Dict[str, Any], current: Dict[str, Any]) -> N
 
 
 def run_job(arguments: Dict[str, Optional[str]]) -> int:
-    """Entry point shared by the Glue script and `gamboge ingest`: returns the exit status."""
+    """Run with resolved arguments (the Glue script's, `gamboge ingest`'s or a test's); the exit status."""
     try:
         result = run(settings_from_arguments(arguments))
         workflow_run.publish(arguments, workflow_run.LANDING_MANIFEST, result["run_id"])
@@ -846,15 +851,48 @@ def run_job(arguments: Dict[str, Optional[str]]) -> int:
     return 0
 
 
-# --- `gamboge ingest` -----------------------------------------------------------------------------
+# --- entry points: the Glue script and `gamboge ingest` ---------------------------------------------
+def described_arguments() -> Dict[str, str]:
+    return dict(workflow.job(JOB).arguments, **EXTRA_ARGUMENTS)
+
+
+def glue_main(argv: List[str]) -> int:
+    """glue_jobs/ingest_totesys.py: ``argv`` is the whole ``sys.argv`` Glue built."""
+    logs.configure_for_job()
+    defaults = dict(argument_defaults(), **workflow_run.ARGUMENTS)
+    if glue_args.wants_help(argv):
+        print(
+            glue_args.help_text(
+                "Glue Python shell job: ToteSys PostgreSQL to landing JSON Lines.", described_arguments(), defaults
+            )
+        )
+        return 0
+    try:
+        arguments = glue_args.resolve(argv, defaults)
+    except glue_args.ArgumentError as exc:
+        return glue_args.fail_usage("ingest", exc)
+    for name in glue_args.unknown_project_arguments(argv, defaults):
+        log.warning("ignoring unknown argument --%s", name)
+    aws.use_region(arguments.get("aws_region"))
+    return run_job(arguments)
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    described = dict(workflow.job(JOB).arguments)
-    described.update(EXTRA_ARGUMENTS)
+    described = described_arguments()
     for name, default in argument_defaults().items():
         help_text = described[name] + (f" (default {default})" if default else "")
         parser.add_argument("--" + name, dest=name, default=default, help=help_text)
+    parser.add_argument(
+        glue_args.BOOKMARK_FLAG,
+        dest=glue_args.BOOKMARK_KEY,
+        choices=bookmarks.OPTIONS,
+        default=DEFAULTS[glue_args.BOOKMARK_KEY],
+        help="Glue's bookmark option: enable (incremental), disable (full extract, bookmark unchanged), pause "
+        "(incremental, bookmark unchanged) (default %(default)s)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    return run_job({name: getattr(args, name, None) for name in argument_defaults()})
+    names = list(argument_defaults()) + [glue_args.BOOKMARK_KEY]
+    return glue_main(glue_args.to_argv({name: getattr(args, name, None) for name in names}, "gamboge ingest"))

@@ -28,7 +28,7 @@ import psycopg
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from shared import faults, logs, manifests, schema, warehouse
+from shared import aws, faults, logs, manifests, schema, warehouse
 from shared.jdbc_driver import DRIVER_CLASS
 from shared.schema import quote_ident
 
@@ -121,11 +121,9 @@ def warehouse_from_glue(glue_context: Any, connection_name: str) -> Warehouse:
     dbname = parsed.path.lstrip("/")
     user, password = conf.get("user"), conf.get("password")
     if not (user and password):
-        import boto3
-
         from shared import secrets
 
-        connection = boto3.client("glue").get_connection(Name=connection_name, HidePassword=False)["Connection"]
+        connection = aws.client("glue").get_connection(Name=connection_name, HidePassword=False)["Connection"]
         secret_id = connection.get("ConnectionProperties", {}).get("SECRET_ID")
         if not secret_id:
             raise LoadError(f"Glue connection {connection_name!r} has neither credentials nor a SECRET_ID")

@@ -1,9 +1,9 @@
 """Load processed-zone batches into the PostgreSQL warehouse (Glue Spark job, JDBC).
 
 Dimensions are upserted and fact versions appended, each batch in one transaction together with
-its load-log row, so a batch is loaded exactly once. On Glue the warehouse is the Glue JDBC
-connection ``--connection_name``; locally GAMBOGE_WAREHOUSE_DSN, ``--warehouse_dsn`` or the
-embedded server.
+its load-log row, so a batch is loaded exactly once. When Glue started the run the warehouse is
+the Glue JDBC connection ``--connection_name``; locally GAMBOGE_WAREHOUSE_DSN, ``--warehouse_dsn``
+or the embedded server.
 """
 
 import argparse
@@ -11,9 +11,10 @@ import json
 import sys
 from typing import Dict, List, Optional
 
-from shared import config, glue_args, logs, workflow, workflow_run
+from shared import aws, config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("load")
+SUMMARY = "Glue 5.0 Spark job: processed-zone batches to the PostgreSQL warehouse over JDBC, each exactly once."
 log = logs.get("load")
 LOCAL_ARGUMENTS = {
     "warehouse_dsn": "warehouse DSN for local runs (default: GAMBOGE_WAREHOUSE_DSN or the embedded server)"
@@ -21,11 +22,15 @@ LOCAL_ARGUMENTS = {
 
 
 def defaults() -> Dict[str, Optional[str]]:
-    return {"processed_uri": config.processed_uri(), "connection_name": None, "warehouse_dsn": None}
+    return {"aws_region": None, "processed_uri": config.processed_uri(), "connection_name": None, "warehouse_dsn": None}
+
+
+def described() -> Dict[str, str]:
+    return dict(JOB.arguments, **LOCAL_ARGUMENTS)
 
 
 def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
-    """Run the load with resolved arguments; on Glue inside Job.init/commit."""
+    """Run the load with resolved arguments; inside Job.init/commit when Glue started it."""
     from shared import job_session, load
 
     session = job_session.start("gamboge-load", arguments, spark=spark, with_jdbc=True)
@@ -42,18 +47,30 @@ def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
     return summary
 
 
-def run_job(argv: List[str]) -> int:
-    """Entry point of glue_jobs/load_warehouse.py."""
+def glue_main(argv: List[str]) -> int:
+    """glue_jobs/load_warehouse.py: ``argv`` is the whole ``sys.argv`` Glue built."""
+    from shared.job_session import GlueRuntimeMissing
     from shared.load import LoadError
     from shared.warehouse import SchemaMismatch
 
-    arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
+    logs.configure_for_job()
+    accepted = dict(defaults(), **workflow_run.ARGUMENTS)
+    if glue_args.wants_help(argv):
+        print(glue_args.help_text(SUMMARY, described(), accepted))
+        return 0
+    try:
+        arguments = glue_args.resolve(argv, accepted)
+    except glue_args.ArgumentError as exc:
+        return glue_args.fail_usage("load", exc)
+    for name in glue_args.unknown_project_arguments(argv, accepted):
+        log.warning("ignoring unknown argument --%s", name)
+    aws.use_region(arguments.get("aws_region"))
     try:
         problem = workflow_run.missing_upstream(arguments, workflow_run.PROCESSED_MANIFEST, arguments["processed_uri"])
         if problem:
             raise LoadError(problem)
         summary = execute(arguments)
-    except (LoadError, SchemaMismatch) as exc:
+    except (LoadError, SchemaMismatch, GlueRuntimeMissing) as exc:
         log.error(str(exc))
         return 1
     print(json.dumps(summary, indent=2, sort_keys=True))
@@ -61,15 +78,14 @@ def run_job(argv: List[str]) -> int:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
+    meanings = described()
     for name, default in defaults().items():
-        meaning = JOB.arguments.get(name) or LOCAL_ARGUMENTS[name]
-        parser.add_argument("--" + name, dest=name, default=default, help=f"{meaning} (default: {default})")
+        parser.add_argument("--" + name, dest=name, default=default, help=f"{meanings[name]} (default: {default})")
 
 
 def main(args: argparse.Namespace) -> int:
-    argv = glue_args.to_argv({name: getattr(args, name) for name in defaults()})
-    return run_job(argv)
+    return glue_main(glue_args.to_argv({name: getattr(args, name) for name in defaults()}, "gamboge load"))
 
 
 if __name__ == "__main__":
-    sys.exit(run_job(sys.argv[1:]))
+    sys.exit(glue_main(sys.argv))

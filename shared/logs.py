@@ -5,11 +5,12 @@ Imported by the ingest job: Python 3.9 compatible.
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
 
-_FORMAT = {"value": "text"}
+_FORMAT = {"value": "text", "configured": ""}
 ENV_FORMAT = "GAMBOGE_LOG_FORMAT"  # how a parent process asks its child jobs to log
 
 
@@ -42,12 +43,23 @@ class TextFormatter(logging.Formatter):
 def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     """Send gamboge logs to stderr as ``text`` (people) or ``json`` (CloudWatch, machines)."""
     _FORMAT["value"] = fmt
+    _FORMAT["configured"] = "yes"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger("gamboge")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def configure_for_job() -> None:
+    """A job script's logging: as its parent asked (``GAMBOGE_LOG_FORMAT``), as a command that
+    already configured it chose, else JSON for CloudWatch (readable lines on a terminal)."""
+    requested = os.environ.get(ENV_FORMAT)
+    if requested:
+        configure(requested)
+    elif not _FORMAT["configured"]:
+        configure("text" if sys.stderr.isatty() else "json")
 
 
 def log_format() -> str:

@@ -77,20 +77,17 @@ def _say(message: str) -> None:
 
 
 def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
-    """The arguments the Glue trigger passes, with local values."""
-    local = {
-        "landing_uri": config.landing_uri(),
-        "processed_uri": config.processed_uri(),
-        "state_uri": config.state_uri(),
-        "catalog_database": "gamboge",
-        workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
-        "source_secret_id": None,  # locally the DSN comes from GAMBOGE_SOURCE_DSN / the embedded server
-        "tables": None,
-        "reconcile": "auto",
-        "max_reject_ratio": "0.01",
-        "connection_name": None,  # locally GAMBOGE_WAREHOUSE_DSN / the embedded server
-    }
-    return {name: local[name] for name in workflow.job(key).arguments}
+    """The arguments the Glue trigger passes, with the stage's local defaults (no secret id and no
+    Glue connection: locally the DSNs come from GAMBOGE_*_DSN or the embedded server)."""
+    from shared import ingest, load_cli, transform_cli
+
+    defaults_of = {"ingest": ingest.argument_defaults, "transform": transform_cli.defaults, "load": load_cli.defaults}
+    defaults = defaults_of[key]()
+    job = workflow.job(key)
+    arguments = {name: defaults[name] for name in job.arguments}
+    if job.glue_bookmark:
+        arguments[glue_args.BOOKMARK_KEY] = bookmarks.ENABLE
+    return arguments
 
 
 def prepare_source(scale: float) -> Dict[str, Any]:
@@ -120,7 +117,7 @@ def run_ingest() -> Dict[str, Any]:
     landing = config.landing_uri()
     before = set(manifests.list_run_ids(landing))
     script = config.project_root() / workflow.job("ingest").script
-    argv = [sys.executable, str(script), *glue_args.to_argv(_stage_arguments("ingest"))]
+    argv = [sys.executable, *glue_args.to_argv(_stage_arguments("ingest"), str(script))]
     env = dict(os.environ, PYTHONPATH=str(config.project_root()), **{logs.ENV_FORMAT: logs.log_format()})
     result = subprocess.run(argv, env=env)
     if result.returncode != 0:

@@ -11,6 +11,8 @@ Imported by the ingest job: Python 3.9 compatible.
 import json
 from typing import Dict
 
+from shared import aws
+
 REQUIRED_KEYS = ("host", "dbname", "username", "password")
 DEFAULT_PORT = 5432
 DEFAULT_SSLMODE = "require"
@@ -22,11 +24,10 @@ class SecretError(RuntimeError):
 
 
 def read_secret_json(secret_id: str) -> Dict[str, object]:
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        response = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)
+        response = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
         raise SecretError(f"cannot read secret {secret_id!r} from Secrets Manager: {code}") from None

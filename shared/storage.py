@@ -14,6 +14,8 @@ import uuid
 from typing import IO, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
+from shared import aws
+
 _TMP_MARK = ".tmp-"
 # S3 multipart: every part but the last must be at least 5 MiB.
 PART_SIZE = 16 * 1024 * 1024
@@ -48,11 +50,9 @@ _S3 = {}
 
 
 def s3_client():
-    """One boto3 S3 client per process (honours AWS_ENDPOINT_URL, AWS_REGION)."""
+    """One boto3 S3 client per process (honours AWS_ENDPOINT_URL; region from shared.aws)."""
     if "client" not in _S3:
-        import boto3
-
-        _S3["client"] = boto3.client("s3")
+        _S3["client"] = aws.client("s3")
     return _S3["client"]
 
 

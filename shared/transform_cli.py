@@ -2,8 +2,9 @@
 
 Reads the landing manifests its bookmark has not consumed, validates every row against the schema
 (rejects go to processed/_rejects/<batch>/ with a reason), rebuilds the changed dimensions, appends
-new fact versions, updates the catalog and writes a processed manifest. Locally the catalog is a
-file catalog under the lake (GAMBOGE_CATALOG=glue uses the Glue Data Catalog through boto3).
+new fact versions, updates the catalog and writes a processed manifest. The catalog is the Glue
+Data Catalog (boto3) when Glue started the run, else a file catalog under the lake
+(GAMBOGE_CATALOG=glue|file overrides).
 """
 
 import argparse
@@ -11,53 +12,66 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from shared import bookmarks, config, glue_args, logs, workflow, workflow_run
+from shared import aws, bookmarks, config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("transform")
+SUMMARY = "Glue 5.0 Spark job: landing JSON Lines to the Parquet star schema, cataloged."
 log = logs.get("transform")
 
 
 def defaults() -> Dict[str, Optional[str]]:
+    """The job's own arguments with their defaults (Glue's --job-bookmark-option is not one)."""
     return {
+        "aws_region": None,
         "landing_uri": config.landing_uri(),
         "processed_uri": config.processed_uri(),
         "state_uri": config.state_uri(),
         "catalog_database": "gamboge",
-        workflow.BOOKMARK_OPTION: bookmarks.ENABLE,
         "max_reject_ratio": "0.01",
     }
 
 
 def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
-    """Run the transform with resolved arguments; on Glue inside Job.init/commit."""
+    """Run the transform with resolved arguments; inside Job.init/commit when Glue started it."""
     from shared import catalog, job_session, transform
 
     session = job_session.start("gamboge-transform", arguments, spark=spark)
-    spark = session.spark
-    use_glue = os.environ.get("GAMBOGE_CATALOG", "glue" if job_session.on_glue() else "file") == "glue"
+    default_catalog = "glue" if session.glue_context is not None else "file"
     target = (
         catalog.GlueCatalog(arguments["catalog_database"])
-        if use_glue
+        if os.environ.get("GAMBOGE_CATALOG", default_catalog) == "glue"
         else catalog.FileCatalog(config.catalog_uri(), arguments["catalog_database"])
     )
     summary = transform.run(
-        spark,
+        session.spark,
         landing_uri=arguments["landing_uri"],
         processed_uri=arguments["processed_uri"],
         state_uri=arguments["state_uri"],
         catalog=target,
-        bookmark_option=arguments[workflow.BOOKMARK_OPTION],
+        bookmark_option=arguments.get(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE,
         max_reject_ratio=float(arguments["max_reject_ratio"]),
     )
     session.commit()
     return summary
 
 
-def run_job(argv: List[str]) -> int:
-    """Entry point of glue_jobs/transform_star_schema.py."""
+def glue_main(argv: List[str]) -> int:
+    """glue_jobs/transform_star_schema.py: ``argv`` is the whole ``sys.argv`` Glue built."""
+    from shared.job_session import GlueRuntimeMissing
     from shared.transform import TransformError
 
-    arguments = glue_args.resolve(argv, [], dict(defaults(), **workflow_run.ARGUMENTS))
+    logs.configure_for_job()
+    accepted = dict(defaults(), **workflow_run.ARGUMENTS)
+    if glue_args.wants_help(argv):
+        print(glue_args.help_text(SUMMARY, JOB.arguments, accepted))
+        return 0
+    try:
+        arguments = glue_args.resolve(argv, accepted)
+    except glue_args.ArgumentError as exc:
+        return glue_args.fail_usage("transform", exc)
+    for name in glue_args.unknown_project_arguments(argv, accepted):
+        log.warning("ignoring unknown argument --%s", name)
+    aws.use_region(arguments.get("aws_region"))
     try:
         problem = workflow_run.missing_upstream(arguments, workflow_run.LANDING_MANIFEST, arguments["landing_uri"])
         if problem:
@@ -65,7 +79,7 @@ def run_job(argv: List[str]) -> int:
         summary = execute(arguments)
         if summary.get("batch_id"):
             workflow_run.publish(arguments, workflow_run.PROCESSED_MANIFEST, summary["batch_id"])
-    except TransformError as exc:
+    except (TransformError, GlueRuntimeMissing) as exc:
         log.error(str(exc))
         return 1
     return 0
@@ -74,12 +88,20 @@ def run_job(argv: List[str]) -> int:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     for name, default in defaults().items():
         parser.add_argument("--" + name, dest=name, default=default, help=f"{JOB.arguments[name]} (default: {default})")
+    parser.add_argument(
+        glue_args.BOOKMARK_FLAG,
+        dest=glue_args.BOOKMARK_KEY,
+        choices=bookmarks.OPTIONS,
+        default=bookmarks.ENABLE,
+        help="Glue's bookmark option: enable (only new landing manifests), disable (rebuild from every manifest), "
+        "pause (new manifests, bookmark unchanged) (default: %(default)s)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    argv = glue_args.to_argv({name: getattr(args, name) for name in defaults()})
-    return run_job(argv)
+    names = list(defaults()) + [glue_args.BOOKMARK_KEY]
+    return glue_main(glue_args.to_argv({name: getattr(args, name) for name in names}, "gamboge transform"))
 
 
 if __name__ == "__main__":
-    sys.exit(run_job(sys.argv[1:]))
+    sys.exit(glue_main(sys.argv))

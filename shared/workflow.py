@@ -8,17 +8,19 @@ exactly these arguments.
 from typing import Dict, NamedTuple, Optional, Tuple
 
 WORKFLOW_NAME = "gamboge"
-BOOKMARK_OPTION = "job-bookmark-option"
-BOOKMARK_CHOICES = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
+AWS_REGION_MEANING = "region of every AWS API call the job makes (default: the AWS SDK's own setting)"
 
 
 class JobSpec(NamedTuple):
     key: str  # short name: ingest | transform | load
     script: str  # path in the repo, uploaded as the Glue script
     glue_command: str  # "pythonshell" | "glueetl"
-    # Arguments terraform passes (name → meaning). The script accepts each of them.
+    # The job's own arguments terraform passes (name → meaning). The script accepts each of them.
     arguments: Dict[str, str]
     after: Optional[str]  # the job whose SUCCEEDED state triggers this one
+    # Whether terraform passes Glue's own --job-bookmark-option (parsed by getResolvedOptions
+    # itself, never requested by name) and the job keeps a bookmark by it.
+    glue_bookmark: bool
 
 
 JOBS: Tuple[JobSpec, ...] = (
@@ -27,39 +29,43 @@ JOBS: Tuple[JobSpec, ...] = (
         "glue_jobs/ingest_totesys.py",
         "pythonshell",
         {
+            "aws_region": AWS_REGION_MEANING,
             "source_secret_id": "Secrets Manager secret with the ToteSys connection (host, port, dbname, username, "
             "password); locally replaced by GAMBOGE_SOURCE_DSN",
             "landing_uri": "landing zone URI (s3://bucket/landing)",
             "state_uri": "where ingest keeps its bookmarks (s3://bucket/state)",
-            BOOKMARK_OPTION: "job-bookmark-enable | job-bookmark-disable | job-bookmark-pause",
             "tables": "comma-separated ToteSys tables to extract (default: all 11)",
             "reconcile": "silent-update reconciliation: auto | always | never",
         },
         None,
+        True,
     ),
     JobSpec(
         "transform",
         "glue_jobs/transform_star_schema.py",
         "glueetl",
         {
+            "aws_region": AWS_REGION_MEANING,
             "landing_uri": "landing zone URI to read manifests from",
             "processed_uri": "processed zone URI (s3://bucket/processed)",
             "state_uri": "where transform keeps its bookmark",
             "catalog_database": "Glue Data Catalog database for the star schema",
-            BOOKMARK_OPTION: "job-bookmark-enable | job-bookmark-disable | job-bookmark-pause",
             "max_reject_ratio": "fail the run when rejected/landed rows exceed this ratio",
         },
         "ingest",
+        True,
     ),
     JobSpec(
         "load",
         "glue_jobs/load_warehouse.py",
         "glueetl",
         {
+            "aws_region": AWS_REGION_MEANING,
             "processed_uri": "processed zone URI to read manifests from",
             "connection_name": "Glue JDBC connection to the warehouse (credentials via its SECRET_ID)",
         },
         "transform",
+        False,
     ),
 )
 

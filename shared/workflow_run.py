@@ -11,6 +11,8 @@ Imported by the ingest job: Python 3.9 compatible.
 
 from typing import Dict, Optional
 
+from shared import aws
+
 LANDING_MANIFEST = "gamboge_landing_manifest"
 PROCESSED_MANIFEST = "gamboge_processed_manifest"
 ARGUMENTS = {"WORKFLOW_NAME": None, "WORKFLOW_RUN_ID": None}
@@ -26,9 +28,7 @@ def publish(arguments: Dict[str, Optional[str]], key: str, value: str) -> bool:
     run = _run(arguments)
     if run is None:
         return False
-    import boto3
-
-    boto3.client("glue").put_workflow_run_properties(Name=run[0], RunId=run[1], RunProperties={key: value})
+    aws.client("glue").put_workflow_run_properties(Name=run[0], RunId=run[1], RunProperties={key: value})
     return True
 
 
@@ -37,9 +37,7 @@ def read(arguments: Dict[str, Optional[str]], key: str) -> Optional[str]:
     run = _run(arguments)
     if run is None:
         return None
-    import boto3
-
-    properties = boto3.client("glue").get_workflow_run_properties(Name=run[0], RunId=run[1])["RunProperties"]
+    properties = aws.client("glue").get_workflow_run_properties(Name=run[0], RunId=run[1])["RunProperties"]
     return properties.get(key)
 
 

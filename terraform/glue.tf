@@ -142,6 +142,7 @@ resource "aws_glue_job" "ingest" {
     "--TempDir"                   = "s3://${local.temp_bucket}/ingest/"
     "--additional-python-modules" = local.library_wheel_uri
     # shared/workflow.py JOBS["ingest"].arguments
+    "--aws_region"          = var.aws_region
     "--source_secret_id"    = aws_secretsmanager_secret.totesys.arn
     "--landing_uri"         = local.landing_uri
     "--state_uri"           = local.ingest_state_uri
@@ -188,6 +189,7 @@ resource "aws_glue_job" "transform" {
     "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/transform/"
     "--enable-glue-datacatalog"          = "true"
     # shared/workflow.py JOBS["transform"].arguments
+    "--aws_region"          = var.aws_region
     "--landing_uri"         = local.landing_uri
     "--processed_uri"       = local.processed_uri
     "--state_uri"           = local.transform_state_uri
@@ -234,6 +236,7 @@ resource "aws_glue_job" "load" {
     "--enable-spark-ui"                  = "true"
     "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/load/"
     # shared/workflow.py JOBS["load"].arguments
+    "--aws_region"      = var.aws_region
     "--processed_uri"   = local.processed_uri
     "--connection_name" = aws_glue_connection.warehouse.name
   }

@@ -2,14 +2,14 @@
 
 import gzip
 
-from shared import ingest, manifests, storage
+from shared import glue_args, ingest, manifests, storage
 
 
 def ingest_run(lake, **options):
     """One run like the job does it; returns the manifest it committed."""
     arguments = dict(lake, **options)
     if "bookmark" in arguments:
-        arguments["job-bookmark-option"] = arguments.pop("bookmark")
+        arguments[glue_args.BOOKMARK_KEY] = arguments.pop("bookmark")
     before = set(manifests.list_run_ids(lake["landing_uri"]))
     assert ingest.run_job(arguments) == 0
     (run_id,) = set(manifests.list_run_ids(lake["landing_uri"])) - before

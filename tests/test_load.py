@@ -295,7 +295,7 @@ def test_a_fact_key_without_a_dimension_row_is_named_and_nothing_is_loaded(spark
     assert all(count == 0 for count, _ in checksums(fresh_db).values())
     assert staging_tables(fresh_db) == []
     # The job's entry point turns it into a non-zero exit.
-    assert load_cli.run_job(["--processed_uri", processed_uri, "--warehouse_dsn", fresh_db]) == 1
+    assert load_cli.glue_main(["load_warehouse.py", "--processed_uri", processed_uri, "--warehouse_dsn", fresh_db]) == 1
 
 
 def test_an_unreachable_warehouse_is_a_clear_error(spark, pg_server, processed_uri):

@@ -15,7 +15,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from shared import deploy, schema, workflow
+from shared import bookmarks, deploy, schema, workflow
 
 REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
@@ -23,8 +23,8 @@ ATHENA_SQL = REPO / "shared" / "sql" / "athena"
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
 # Glue's own job parameters terraform may pass besides the workflow's arguments. Anything else in
-# default_arguments must be a workflow argument (--job-bookmark-option is one where workflow.py
-# lists it, and nowhere else).
+# default_arguments must be a workflow argument, or Glue's --job-bookmark-option where workflow.py
+# says the job keeps a bookmark by it (glue_bookmark).
 GLUE_OWN_ARGUMENTS = {
     "--TempDir",
     "--additional-python-modules",
@@ -160,7 +160,9 @@ def test_job_arguments_are_exactly_the_workflow_arguments(root_module):
         spec = workflow.job(key)
         passed = set(job["default_arguments"])
         own = passed & GLUE_OWN_ARGUMENTS
-        workflow_side = {"--" + name for name in spec.arguments}
+        workflow_side = {"--" + name for name in spec.arguments} | (
+            {"--job-bookmark-option"} if spec.glue_bookmark else set()
+        )
         assert passed - own == workflow_side, (
             f"{key}: terraform passes {sorted(passed - own)}, workflow.JOBS declares {sorted(workflow_side)}"
         )
@@ -180,8 +182,8 @@ def test_glue_arguments_every_job_needs(root_module):
 def test_bookmark_option_choices_match_the_workflow(root_module):
     (validation,) = root_module["variable"]["bookmark_option"]["validation"]
     declared = set(re.findall(r"job-bookmark-[a-z]+", validation["condition"]))
-    assert declared == set(workflow.BOOKMARK_CHOICES)
-    assert root_module["variable"]["bookmark_option"]["default"] in workflow.BOOKMARK_CHOICES
+    assert declared == set(bookmarks.OPTIONS)
+    assert root_module["variable"]["bookmark_option"]["default"] in bookmarks.OPTIONS
 
 
 def test_ingest_tables_default_is_every_source_table(root_module):
