@@ -436,7 +436,7 @@ def read_index(dist: Path = DIST_DIR) -> dict:
 
 def _interpreter_for(target: Runtime) -> str:
     """An interpreter of the runtime's Python version: this one, $PY39/$PY311, or pythonX.Y."""
-    if "%d.%d" % sys.version_info[:2] == target.python_version:
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == target.python_version:
         return sys.executable
     configured = os.environ.get("PY" + target.python_version.replace(".", ""))
     candidates = [configured] if configured else []
