@@ -13,7 +13,7 @@ INGEST_PATH = glue_jobs/ingest_totesys.py shared/__init__.py shared/config.py sh
 	shared/schema.py shared/storage.py shared/ingest.py shared/bookmarks.py shared/manifests.py \
 	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py shared/aws.py
 
-.PHONY: install run test test-all lint bench docker-test package deploy clean help
+.PHONY: install run test test-all lint bench docker-test package lock deploy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=...)"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet -e '.[aws,local,dev]'
 	@$(BIN)/python -m shared.jdbc_driver ensure
 	@touch $(STAMP)
 
@@ -34,16 +34,16 @@ run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole wo
 	@echo; echo "Athena named query sales_by_month_and_currency, run locally on DuckDB:"
 	@$(BIN)/gamboge query sales_by_month_and_currency --limit 12
 
-# The Glue Python-shell runtime, locally: Python 3.9 with the wheel's own dependencies and AWS's
-# awsglue library (which Glue provides there), so tests run the ingest job under 3.9 for real
-# (skipped when no Python 3.9 is installed). The awsglue wheel declares Python 3.11 but its
+# The Glue Python-shell runtime, locally: Python 3.9 with the wheel's own dependencies (and boto3,
+# which the ingest job's artifacts bring) and AWS's awsglue library (which Glue provides there), so
+# tests run the ingest job under 3.9 for real (skipped when no Python 3.9 is installed). The awsglue wheel declares Python 3.11 but its
 # getResolvedOptions is plain Python; its package __init__ imports pyspark (and py4j), so the
 # same pinned pyspark comes along. Both pins are read from pyproject.toml.
 AWSGLUE_PIN = $(shell grep -o '"AWSGlueDataplanePython==[^"]*"' pyproject.toml | tr -d '"')
 PYSPARK_PIN = $(shell grep -o '"pyspark==[^"]*"' pyproject.toml | tr -d '"')
 .venv-py39/.installed: pyproject.toml
 	@if [ -n "$(PY39)" ]; then \
-		$(PY39) -m venv .venv-py39 && .venv-py39/bin/pip install --quiet . '$(PYSPARK_PIN)' && \
+		$(PY39) -m venv .venv-py39 && .venv-py39/bin/pip install --quiet '.[aws]' '$(PYSPARK_PIN)' && \
 		.venv-py39/bin/pip install --quiet --no-deps --ignore-requires-python '$(AWSGLUE_PIN)' && touch $@; \
 	else echo "no Python 3.9 found: the ingest job's Python 3.9 run tests will be skipped"; fi
 
@@ -88,10 +88,11 @@ docker-test:  ## run the unit tests inside the official AWS Glue 5 image (needs 
 	docker build -f Dockerfile.glue -t gamboge-glue-test .
 	docker run --rm gamboge-glue-test
 
-package: install  ## build the library wheel and stage the job scripts under dist/
-	rm -rf dist && $(BIN)/python -m build --wheel --outdir dist/ . >/dev/null
-	mkdir -p dist/scripts && cp glue_jobs/*.py dist/scripts/
-	@ls -1 dist dist/scripts
+package: install  ## each Glue runtime's pinned wheels (requirements/*.txt) and the library wheel under dist/
+	$(BIN)/python -m shared.artifacts package
+
+lock: install  ## re-pin each Glue runtime's dependency closure in requirements/ from pyproject.toml (needs Python 3.9)
+	PY39=$(PY39) $(BIN)/python -m shared.artifacts lock
 
 deploy: package  ## upload versioned artifacts and terraform apply (needs AWS credentials)
 	$(BIN)/python -m shared.deploy

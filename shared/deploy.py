@@ -1,10 +1,12 @@
 """``make deploy``: upload this version's artifacts, then ``terraform apply`` with that version.
 
 Artifacts are immutable per version: ``s3://<artifacts bucket>/<version>/glue_jobs/<job>.py`` for
-every job script in :data:`shared.workflow.JOBS` and ``s3://<artifacts bucket>/<version>/<wheel>``
-for the library wheel ``make package`` built. The Glue jobs in terraform point at exactly these
-keys (``terraform/glue.tf``), so a deploy switches every job to the new code at once, and applying
-an older ``artifact_version`` rolls back.
+every job script in :data:`shared.workflow.JOBS`, and ``s3://<artifacts bucket>/<version>/wheels/<file>``
+for every wheel ``make package`` put in ``dist/wheels/`` (the library wheel and each runtime's pinned
+dependencies, :mod:`shared.artifacts`). Each runtime's wheel list, from ``dist/artifacts.json``,
+becomes a terraform list variable, so the Glue jobs in terraform (``terraform/glue.tf``) point at
+exactly these keys and install from them alone. A deploy switches every job to the new code at
+once, and applying an older ``artifact_version`` rolls back.
 
 The artifacts bucket is part of the stack. On the very first deploy it does not exist yet, so it is
 created first with a targeted apply of that bucket alone, then the artifacts go up, then the whole
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from shared import workflow
+from shared import artifacts, workflow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -50,20 +53,30 @@ def artifact_key(version: str, repo_path: str) -> str:
     return f"{version}/{repo_path}"
 
 
-def artifact_uploads(version: str, wheel: Path) -> List[Tuple[Path, str]]:
-    """(local file, S3 key) for every artifact of this version: each job script and the wheel."""
+def artifact_uploads(version: str, index: dict, dist: Path = DIST_DIR) -> List[Tuple[Path, str]]:
+    """(local file, S3 key) for every artifact of this version: each job script, then every wheel
+    any runtime of the package index (``dist/artifacts.json``) lists, once."""
     uploads = [(REPO_ROOT / spec.script, artifact_key(version, spec.script)) for spec in workflow.JOBS]
-    uploads.append((wheel, artifact_key(version, wheel.name)))
+    wheels = sorted({name for entry in index["runtimes"].values() for name in entry["wheels"]})
+    for name in wheels:
+        path = f"{artifacts.WHEELS_DIR}/{name}"
+        uploads.append((dist / path, artifact_key(version, path)))
     return uploads
 
 
-def find_wheel(dist: Path = DIST_DIR) -> Path:
-    wheels = sorted(dist.glob("gamboge-*-py3-none-any.whl"))
-    if len(wheels) != 1:
-        raise DeployError(
-            f"expected exactly one library wheel in {dist}, found {len(wheels)}: run `make package` first"
-        )
-    return wheels[0]
+def terraform_variables(version: str, index: dict) -> List[str]:
+    """``-var`` arguments: the version, and each runtime's wheel list in install order."""
+    variables = ["-var", f"artifact_version={version}"]
+    for entry in index["runtimes"].values():
+        variables += ["-var", f"{entry['terraform_variable']}={json.dumps(entry['wheels'])}"]
+    return variables
+
+
+def read_package_index(dist: Path = DIST_DIR) -> dict:
+    try:
+        return artifacts.read_index(dist)
+    except artifacts.PackagingError as exc:
+        raise DeployError(str(exc)) from exc
 
 
 def default_version(repo: Path = REPO_ROOT) -> str:
@@ -95,7 +108,7 @@ def require_terraform() -> str:
 
 def require_aws_credentials() -> None:
     try:
-        import boto3  # the wheel's own dependency; imported late so --help works without it
+        import boto3  # the `aws` extra (`make install`); imported late so --help works without it
     except ImportError as exc:
         raise DeployError("boto3 is missing: run `make install`") from exc
     credentials = boto3.session.Session().get_credentials()
@@ -148,10 +161,10 @@ def upload(bucket: str, uploads: Sequence[Tuple[Path, str]]) -> None:
 def deploy(version: str, auto_approve: bool, plan_only: bool) -> None:
     binary = require_terraform()
     require_aws_credentials()
-    wheel = find_wheel()
+    index = read_package_index()
     backend = backend_config()
-    uploads = artifact_uploads(version, wheel)
-    variables = ["-var", f"artifact_version={version}", "-var", f"library_wheel={wheel.name}"]
+    uploads = artifact_uploads(version, index)
+    variables = terraform_variables(version, index)
     approve = ["-auto-approve"] if auto_approve else []
 
     _terraform(binary, "init", "-input=false", f"-backend-config={backend}")
@@ -173,7 +186,7 @@ def deploy(version: str, auto_approve: bool, plan_only: bool) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shared.deploy",
-        description="Upload the job scripts and library wheel under a version, then terraform apply that version.",
+        description="Upload the job scripts and wheels under a version, then terraform apply that version.",
     )
     parser.add_argument("--version", help="artifact version (default: git commit, -dirty-<time> if modified)")
     parser.add_argument("--auto-approve", action="store_true", help="apply without terraform's confirmation prompt")

@@ -11,8 +11,11 @@ locals {
     load      = "glue_jobs/load_warehouse.py"
   }
   artifact_prefix = "s3://${local.artifacts_bucket}/${var.artifact_version}"
-  # The library (shared/) and its pinned dependencies; Glue pip-installs it before the script runs.
-  library_wheel_uri = "${local.artifact_prefix}/${var.library_wheel}"
+  # The pinned, offline Python artifacts of each runtime (`make package`, dist/artifacts.json): the
+  # library (shared/) and its whole dependency closure, in install order, library last. `make deploy`
+  # uploads each file to <artifact prefix>/wheels/<file>; Glue installs these and nothing else.
+  python_shell_wheel_uris = join(",", [for wheel in var.python_shell_wheels : "${local.artifact_prefix}/wheels/${wheel}"])
+  spark_wheel_uris        = join(",", [for wheel in var.spark_wheels : "${local.artifact_prefix}/wheels/${wheel}"])
 
   landing_uri      = "s3://${local.landing_bucket}/landing"
   ingest_state_uri = "s3://${local.landing_bucket}/state"
@@ -139,8 +142,9 @@ resource "aws_glue_job" "ingest" {
 
   default_arguments = {
     # Glue's own
-    "--TempDir"                   = "s3://${local.temp_bucket}/ingest/"
-    "--additional-python-modules" = local.library_wheel_uri
+    "--TempDir" = "s3://${local.temp_bucket}/ingest/"
+    # The Python shell takes S3 wheels in --extra-py-files, not in --additional-python-modules.
+    "--extra-py-files" = local.python_shell_wheel_uris
     # shared/workflow.py JOBS["ingest"].arguments
     "--aws_region"          = var.aws_region
     "--source_secret_id"    = aws_secretsmanager_secret.totesys.arn
@@ -179,7 +183,8 @@ resource "aws_glue_job" "transform" {
     # Glue's own
     "--job-language"                     = "python"
     "--TempDir"                          = "s3://${local.temp_bucket}/transform/"
-    "--additional-python-modules"        = local.library_wheel_uri
+    "--additional-python-modules"        = local.spark_wheel_uris
+    "--python-modules-installer-option"  = "--no-index"
     "--enable-auto-scaling"              = "true"
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"
@@ -227,7 +232,8 @@ resource "aws_glue_job" "load" {
     # Glue's own
     "--job-language"                     = "python"
     "--TempDir"                          = "s3://${local.temp_bucket}/load/"
-    "--additional-python-modules"        = local.library_wheel_uri
+    "--additional-python-modules"        = local.spark_wheel_uris
+    "--python-modules-installer-option"  = "--no-index"
     "--enable-auto-scaling"              = "true"
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"

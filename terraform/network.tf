@@ -2,10 +2,9 @@
 #
 # Two private subnets in two availability zones (RDS requires a subnet group spanning two AZs);
 # AWS APIs are reached through VPC endpoints so lake and secret traffic never leaves the AWS
-# network. One NAT gateway gives the private subnets controlled egress for the two things that
-# live outside: the ToteSys server (only to source_db_cidr_blocks, see the Glue security group)
-# and the Python package index, from which Glue pip-installs the wheel's dependencies
-# (--additional-python-modules).
+# network. One NAT gateway gives the private subnets controlled egress for the one thing that lives
+# outside: the ToteSys server (only to source_db_cidr_blocks, see the Glue security group). No job
+# reaches a package index: each installs the pinned wheels `make package` built, from S3.
 
 locals {
   # Zone names are pinned (not "the first two available"): a new zone appearing in the list must
@@ -166,13 +165,24 @@ resource "aws_vpc_security_group_egress_rule" "glue_self" {
   referenced_security_group_id = aws_security_group.glue.id
 }
 
+# HTTPS reaches AWS through the VPC endpoints only; no job installs packages from an index (the
+# jobs install the wheels `make package` pinned, from the artifacts bucket).
 resource "aws_vpc_security_group_egress_rule" "glue_https" {
   security_group_id = aws_security_group.glue.id
-  description       = "HTTPS: VPC endpoints, S3, and the package index through the NAT gateway"
+  description       = "HTTPS to the interface VPC endpoints"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
+  cidr_ipv4         = aws_vpc.main.cidr_block
+}
+
+resource "aws_vpc_security_group_egress_rule" "glue_https_s3" {
+  security_group_id = aws_security_group.glue.id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "glue_to_warehouse" {

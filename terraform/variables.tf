@@ -1,5 +1,5 @@
-# Inputs. Defaults give a small, safe deployment; `make deploy` sets artifact_version and
-# library_wheel. No variable carries a secret: credentials live in Secrets Manager only.
+# Inputs. Defaults give a small, safe deployment; `make deploy` sets artifact_version,
+# python_shell_wheels and spark_wheels. No variable carries a secret: credentials live in Secrets Manager only.
 
 variable "project_name" {
   description = "Prefix of every resource name. Glue job names are <project_name>-<job key>, as shared/workflow.py glue_job_name() builds them, so keep the default unless workflow.py changes too."
@@ -43,7 +43,7 @@ variable "extra_tags" {
 # --- artifacts ------------------------------------------------------------------------------
 
 variable "artifact_version" {
-  description = "Version of the uploaded job scripts and library wheel (an S3 key prefix in the artifacts bucket). `make deploy` sets it to the git commit; an older value rolls the jobs back."
+  description = "Version of the uploaded job scripts and wheels (an S3 key prefix in the artifacts bucket). `make deploy` sets it to the git commit; an older value rolls the jobs back."
   type        = string
 
   validation {
@@ -52,13 +52,23 @@ variable "artifact_version" {
   }
 }
 
-variable "library_wheel" {
-  description = "File name of the library wheel built by `make package` (dist/<name>), uploaded under the artifact version."
-  type        = string
+variable "python_shell_wheels" {
+  description = "File names of the ingest job's wheels (Glue Python shell 3.9: cp39, manylinux2014) in install order, the library wheel last, as `make package` lists them in dist/artifacts.json; uploaded under <artifact_version>/wheels/."
+  type        = list(string)
 
   validation {
-    condition     = can(regex("^gamboge-[0-9][A-Za-z0-9.+_]*-py3-none-any\\.whl$", var.library_wheel))
-    error_message = "library_wheel must be the pure-Python wheel `make package` builds, for example gamboge-0.1.0-py3-none-any.whl."
+    condition     = alltrue([for wheel in var.python_shell_wheels : can(regex("^[A-Za-z0-9_.+-]+\\.whl$", wheel))]) && can(regex("^gamboge-[0-9][A-Za-z0-9.+_]*-py3-none-any\\.whl$", try(reverse(var.python_shell_wheels)[0], "")))
+    error_message = "python_shell_wheels must be wheel file names ending with the library wheel, as `make package` writes them to dist/artifacts.json."
+  }
+}
+
+variable "spark_wheels" {
+  description = "File names of the transform and load jobs' wheels (Glue 5.0: cp311, manylinux) in install order, the library wheel last, as `make package` lists them in dist/artifacts.json; uploaded under <artifact_version>/wheels/."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for wheel in var.spark_wheels : can(regex("^[A-Za-z0-9_.+-]+\\.whl$", wheel))]) && can(regex("^gamboge-[0-9][A-Za-z0-9.+_]*-py3-none-any\\.whl$", try(reverse(var.spark_wheels)[0], "")))
+    error_message = "spark_wheels must be wheel file names ending with the library wheel, as `make package` writes them to dist/artifacts.json."
   }
 }
 

@@ -6,6 +6,7 @@ They also hold the security invariants a reviewer looks for (no plaintext secret
 wildcard resource), and run terraform / checkov when those tools are present.
 """
 
+import json
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from shared import bookmarks, deploy, schema, workflow
+from shared import artifacts, bookmarks, deploy, schema, workflow
 
 REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
@@ -28,6 +29,7 @@ CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 GLUE_OWN_ARGUMENTS = {
     "--TempDir",
     "--additional-python-modules",
+    "--python-modules-installer-option",
     "--extra-py-files",
     "--job-language",
     "--enable-auto-scaling",
@@ -42,6 +44,7 @@ GLUE_OWN_ARGUMENTS = {
 SPARK_REQUIRED_GLUE_ARGUMENTS = {
     "--TempDir",
     "--additional-python-modules",
+    "--python-modules-installer-option",
     "--enable-auto-scaling",
     "--enable-metrics",
     "--enable-continuous-cloudwatch-log",
@@ -171,12 +174,71 @@ def test_job_arguments_are_exactly_the_workflow_arguments(root_module):
 def test_glue_arguments_every_job_needs(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
         arguments = job["default_arguments"]
-        assert arguments["--additional-python-modules"] == "${local.library_wheel_uri}"
         assert arguments["--TempDir"].startswith("s3://${local.temp_bucket}/")
         if workflow.job(key).glue_command == "glueetl":
             assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
             assert arguments["--enable-metrics"] == "true"
             assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+
+
+# Which local holds the comma-separated S3 URIs of each runtime's wheels (shared/artifacts.py).
+WHEEL_URIS_LOCAL = {"python_shell_wheels": "python_shell_wheel_uris", "spark_wheels": "spark_wheel_uris"}
+
+
+def _runtime_of(job_key: str) -> artifacts.Runtime:
+    (target,) = [target for target in artifacts.RUNTIMES if job_key in target.jobs]
+    return target
+
+
+def test_every_job_runs_on_the_runtime_its_artifacts_are_built_for(root_module):
+    assert sorted(key for target in artifacts.RUNTIMES for key in target.jobs) == sorted(
+        spec.key for spec in workflow.JOBS
+    )
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        target = _runtime_of(key)
+        (command,) = job["command"]
+        if command["name"] == "pythonshell":
+            assert target.key == f"glue-python-shell-{command['python_version']}"
+        else:
+            assert target.key == f"glue-{job['glue_version']}"
+        assert target.python_version == ("3.9" if command["name"] == "pythonshell" else "3.11")
+
+
+def test_jobs_install_their_runtimes_wheels_and_nothing_from_an_index(root_module):
+    local = root_module["locals"]
+    for variable, name in WHEEL_URIS_LOCAL.items():
+        assert (
+            local[name]
+            == f'${{join(",", [for wheel in var.{variable} : "${{local.artifact_prefix}}/wheels/${{wheel}}"])}}'
+        )
+        assert root_module["variable"][variable]["type"] == "${list(string)}"
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        arguments = job["default_arguments"]
+        uris = f"${{local.{WHEEL_URIS_LOCAL[_runtime_of(key).terraform_variable]}}}"
+        if workflow.job(key).glue_command == "pythonshell":
+            # The Python shell installs S3 wheels from --extra-py-files; --additional-python-modules
+            # there would name packages on an index.
+            assert arguments["--extra-py-files"] == uris
+            assert "--additional-python-modules" not in arguments
+        else:
+            assert arguments["--additional-python-modules"] == uris
+            assert "--no-index" in arguments["--python-modules-installer-option"].split()
+            assert "--extra-py-files" not in arguments
+
+
+def test_the_glue_network_has_no_https_egress_to_the_internet(root_module):
+    rules = {
+        name: rule
+        for name, rule in _resources(root_module, "aws_vpc_security_group_egress_rule").items()
+        if rule["security_group_id"] == "${aws_security_group.glue.id}"
+    }
+    for name, rule in rules.items():
+        assert rule.get("cidr_ipv4") != "0.0.0.0/0" and "cidr_ipv6" not in rule, f"{name} is open to the internet"
+    https = {name: rule for name, rule in rules.items() if rule["from_port"] == 443}
+    assert {rule.get("cidr_ipv4") or rule.get("prefix_list_id") for rule in https.values()} == {
+        "${aws_vpc.main.cidr_block}",
+        "${aws_vpc_endpoint.s3.prefix_list_id}",
+    }
 
 
 def test_bookmark_option_choices_match_the_workflow(root_module):
@@ -257,22 +319,56 @@ def test_athena_workgroup_enforces_encrypted_results(root_module):
 # --- deploy and terraform agree on where artifacts live ----------------------------------------
 
 
+def _example_index() -> dict:
+    library = "gamboge-0.1.0-py3-none-any.whl"
+    lists = {
+        "glue-python-shell-3.9": ["six-1.17.0-py2.py3-none-any.whl", "pycountry-24.6.1-py3-none-any.whl", library],
+        "glue-5.0": ["pycountry-24.6.1-py3-none-any.whl", library],
+    }
+    return {
+        "format": artifacts.INDEX_FORMAT,
+        "library_wheel": library,
+        "runtimes": {
+            target.key: {
+                "jobs": list(target.jobs),
+                "terraform_variable": target.terraform_variable,
+                "wheels": lists[target.key],
+            }
+            for target in artifacts.RUNTIMES
+        },
+    }
+
+
 def test_deploy_uploads_where_the_jobs_point(root_module, tmp_path):
     local = root_module["locals"]
     assert local["artifact_prefix"] == "s3://${local.artifacts_bucket}/${var.artifact_version}"
-    assert local["library_wheel_uri"] == "${local.artifact_prefix}/${var.library_wheel}"
 
-    wheel = tmp_path / "gamboge-0.1.0-py3-none-any.whl"
-    uploads = {key: path for path, key in deploy.artifact_uploads("v1", wheel)}
+    index = _example_index()
+    uploads = {key: path for path, key in deploy.artifact_uploads("v1", index, dist=tmp_path)}
+    variables = deploy.terraform_variables("v1", index)
+    values = dict(variables[i + 1].split("=", 1) for i in range(0, len(variables), 2))
+    assert values["artifact_version"] == "v1"
     # Evaluate the terraform expressions for version v1 and compare with deploy's keys.
     for key in _resources(root_module, "aws_glue_job"):
         script = local["job_scripts"][key]
         assert "v1/" + script in uploads
         assert uploads["v1/" + script] == REPO / script
-    assert uploads["v1/" + wheel.name] == wheel
-    (validation,) = root_module["variable"]["library_wheel"]["validation"]
-    pattern = re.search(r'regex\("(.+)", var\.library_wheel\)', validation["condition"]).group(1)
-    assert re.match(pattern.replace("\\\\", "\\"), wheel.name)
+        wheels = json.loads(values[_runtime_of(key).terraform_variable])
+        assert wheels == index["runtimes"][_runtime_of(key).key]["wheels"]
+        for wheel in wheels:  # local.*_wheel_uris: <artifact_prefix>/wheels/<file>
+            assert uploads["v1/wheels/" + wheel] == tmp_path / "wheels" / wheel
+    assert len(uploads) == len(workflow.JOBS) + 3  # each wheel once, though two runtimes list it
+    for variable in WHEEL_URIS_LOCAL:
+        (validation,) = root_module["variable"][variable]["validation"]
+        each, last = re.findall(r'regex\("(.+?)", ', validation["condition"])
+        wheels = json.loads(values[variable])
+        assert all(re.match(each.replace("\\\\", "\\"), wheel) for wheel in wheels)
+        assert re.match(last.replace("\\\\", "\\"), wheels[-1])
+
+
+def test_deploy_without_a_package_index_says_so(tmp_path):
+    with pytest.raises(deploy.DeployError, match="make package"):
+        deploy.read_package_index(tmp_path)
 
 
 def test_deploy_without_terraform_says_so(monkeypatch, capsys):
