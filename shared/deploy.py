@@ -1,10 +1,10 @@
 """``make deploy``: upload this version's artifacts, then ``terraform apply`` with that version.
 
 Artifacts are immutable per version: ``s3://<artifacts bucket>/<version>/glue_jobs/<job>.py`` for
-every job script in :data:`shared.workflow.JOBS` and ``s3://<artifacts bucket>/<version>/<wheel>``
-for the library wheel ``make package`` built. The Glue jobs in terraform point at exactly these
-keys (``terraform/glue.tf``), so a deploy switches every job to the new code at once, and applying
-an older ``artifact_version`` rolls back.
+every job script in :data:`shared.workflow.JOBS` and ``ONE_OFF_JOBS``, and
+``s3://<artifacts bucket>/<version>/<wheel>`` for the library wheel ``make package`` built. The Glue
+jobs in terraform point at exactly these keys (``terraform/glue.tf``), so a deploy switches every
+job to the new code at once, and applying an older ``artifact_version`` rolls back.
 
 The artifacts bucket is part of the stack. On the very first deploy it does not exist yet, so it is
 created first with a targeted apply of that bucket alone, then the artifacts go up, then the whole
@@ -52,7 +52,8 @@ def artifact_key(version: str, repo_path: str) -> str:
 
 def artifact_uploads(version: str, wheel: Path) -> List[Tuple[Path, str]]:
     """(local file, S3 key) for every artifact of this version: each job script and the wheel."""
-    uploads = [(REPO_ROOT / spec.script, artifact_key(version, spec.script)) for spec in workflow.JOBS]
+    jobs = workflow.JOBS + workflow.ONE_OFF_JOBS
+    uploads = [(REPO_ROOT / spec.script, artifact_key(version, spec.script)) for spec in jobs]
     uploads.append((wheel, artifact_key(version, wheel.name)))
     return uploads
 

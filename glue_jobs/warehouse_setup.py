@@ -1,0 +1,12 @@
+"""Glue Python shell job (Python 3.9), outside the workflow: create or rotate the load job's warehouse role.
+
+Started by hand once after the first deploy, and again to rotate the password
+(`aws glue start-job-run --job-name <warehouse_setup_job_name>`). Thin: argv → the library.
+"""
+
+import sys
+
+from shared.warehouse_role import run_job
+
+if __name__ == "__main__":
+    sys.exit(run_job(sys.argv[1:]))
