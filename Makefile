@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 PY39 ?= $(shell for p in python3.9 $$HOME/.pyenv/versions/3.9*/bin/python3.9; do $$p -c 'import sys' 2>/dev/null && echo $$p && break; done)
 SCALE ?= 1
 PYTEST_FLAGS ?=
-# The ingest job runs on Glue's Python 3.9 shell: this is everything it imports from the repo.
+# The ingest and warehouse_setup jobs run on Glue's Python 3.9 shell: this is everything they import from the repo.
 INGEST_PATH = glue_jobs/ingest_totesys.py shared/__init__.py shared/config.py shared/logs.py \
 	shared/schema.py shared/storage.py shared/ingest.py shared/bookmarks.py shared/manifests.py \
-	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py shared/aws.py
+	shared/glue_args.py shared/secrets.py shared/faults.py shared/workflow.py shared/workflow_run.py shared/aws.py \
+	glue_jobs/warehouse_setup.py shared/warehouse_role.py shared/warehouse.py
 
 .PHONY: install run test test-all lint bench docker-test package lock deploy clean help
 

@@ -143,7 +143,7 @@ RUNTIMES: Tuple[Runtime, ...] = (
     Runtime(
         key="glue-python-shell-3.9",
         description="Glue Python shell, Python 3.9 (Amazon Linux 2, glibc 2.26)",
-        jobs=("ingest",),
+        jobs=("ingest", "warehouse_setup"),
         python_version="3.9",
         platforms=("manylinux2014_x86_64",),
         extras=("aws",),

@@ -1,12 +1,13 @@
 """``make deploy``: upload this version's artifacts, then ``terraform apply`` with that version.
 
 Artifacts are immutable per version: ``s3://<artifacts bucket>/<version>/glue_jobs/<job>.py`` for
-every job script in :data:`shared.workflow.JOBS`, and ``s3://<artifacts bucket>/<version>/wheels/<file>``
-for every wheel ``make package`` put in ``dist/wheels/`` (the library wheel and each runtime's pinned
-dependencies, :mod:`shared.artifacts`). Each runtime's wheel list, from ``dist/artifacts.json``,
-becomes a terraform list variable, so the Glue jobs in terraform (``terraform/glue.tf``) point at
-exactly these keys and install from them alone. A deploy switches every job to the new code at
-once, and applying an older ``artifact_version`` rolls back.
+every job script in :data:`shared.workflow.JOBS` and ``ONE_OFF_JOBS``, and
+``s3://<artifacts bucket>/<version>/wheels/<file>`` for every wheel ``make package`` put in
+``dist/wheels/`` (the library wheel and each runtime's pinned dependencies, :mod:`shared.artifacts`).
+Each runtime's wheel list, from ``dist/artifacts.json``, becomes a terraform list variable, so the
+Glue jobs in terraform (``terraform/glue.tf``) point at exactly these keys and install from them
+alone. A deploy switches every job to the new code at once, and applying an older
+``artifact_version`` rolls back.
 
 The artifacts bucket is part of the stack. On the very first deploy it does not exist yet, so it is
 created first with a targeted apply of that bucket alone, then the artifacts go up, then the whole
@@ -56,7 +57,8 @@ def artifact_key(version: str, repo_path: str) -> str:
 def artifact_uploads(version: str, index: dict, dist: Path = DIST_DIR) -> List[Tuple[Path, str]]:
     """(local file, S3 key) for every artifact of this version: each job script, then every wheel
     any runtime of the package index (``dist/artifacts.json``) lists, once."""
-    uploads = [(REPO_ROOT / spec.script, artifact_key(version, spec.script)) for spec in workflow.JOBS]
+    jobs = workflow.JOBS + workflow.ONE_OFF_JOBS
+    uploads = [(REPO_ROOT / spec.script, artifact_key(version, spec.script)) for spec in jobs]
     wheels = sorted({name for entry in index["runtimes"].values() for name in entry["wheels"]})
     for name in wheels:
         path = f"{artifacts.WHEELS_DIR}/{name}"

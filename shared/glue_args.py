@@ -81,16 +81,19 @@ def wants_help(argv: Sequence[str]) -> bool:
     return any(arg in ("-h", "--help") for arg in argv[1:])
 
 
-def help_text(summary: str, described: Mapping[str, str], defaults: Mapping[str, Optional[str]]) -> str:
+def help_text(
+    summary: str, described: Mapping[str, str], defaults: Mapping[str, Optional[str]], glue_bookmark: bool = False
+) -> str:
     """``--help`` of a job script: what it does and every argument with its default."""
     lines = [summary, "", "arguments (--name value; parsed by awsglue's getResolvedOptions, as on Glue):"]
     for name, meaning in described.items():
         default = defaults.get(name)
         lines.append(f"  --{name}\n      {meaning}" + (f" (default: {default})" if default not in (None, "") else ""))
-    lines.append(
-        f"  {BOOKMARK_FLAG}\n      Glue's own: job-bookmark-enable | job-bookmark-disable | job-bookmark-pause "
-        "(absent: job-bookmark-disable, as on Glue)"
-    )
+    if glue_bookmark:
+        lines.append(
+            f"  {BOOKMARK_FLAG}\n      Glue's own: job-bookmark-enable | job-bookmark-disable | job-bookmark-pause "
+            "(absent: job-bookmark-disable, as on Glue)"
+        )
     return "\n".join(lines)
 
 

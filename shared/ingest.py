@@ -861,11 +861,7 @@ def glue_main(argv: List[str]) -> int:
     logs.configure_for_job()
     defaults = dict(argument_defaults(), **workflow_run.ARGUMENTS)
     if glue_args.wants_help(argv):
-        print(
-            glue_args.help_text(
-                "Glue Python shell job: ToteSys PostgreSQL to landing JSON Lines.", described_arguments(), defaults
-            )
-        )
+        print(glue_args.help_text(SUMMARY, described_arguments(), defaults, glue_bookmark=True))
         return 0
     try:
         arguments = glue_args.resolve(argv, defaults)

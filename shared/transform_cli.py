@@ -63,7 +63,7 @@ def glue_main(argv: List[str]) -> int:
     logs.configure_for_job()
     accepted = dict(defaults(), **workflow_run.ARGUMENTS)
     if glue_args.wants_help(argv):
-        print(glue_args.help_text(SUMMARY, JOB.arguments, accepted))
+        print(glue_args.help_text(SUMMARY, JOB.arguments, accepted, glue_bookmark=True))
         return 0
     try:
         arguments = glue_args.resolve(argv, accepted)

@@ -2,7 +2,7 @@
 
 ``gamboge run`` executes it locally in this order; terraform declares the same jobs, scripts and
 arguments (a test parses the terraform and compares it with this module); each job script accepts
-exactly these arguments.
+exactly these arguments. ``ONE_OFF_JOBS`` are declared the same way but run outside the workflow.
 """
 
 from typing import Dict, NamedTuple, Optional, Tuple
@@ -71,9 +71,35 @@ JOBS: Tuple[JobSpec, ...] = (
 
 JOBS_BY_KEY: Dict[str, JobSpec] = {j.key: j for j in JOBS}
 
+# Jobs outside the workflow, started by hand (`aws glue start-job-run`); terraform declares them
+# with their scripts and arguments like the workflow's jobs, but no trigger starts them.
+ONE_OFF_JOBS: Tuple[JobSpec, ...] = (
+    JobSpec(
+        "warehouse_setup",
+        "glue_jobs/warehouse_setup.py",
+        "pythonshell",
+        {
+            "aws_region": AWS_REGION_MEANING,
+            "master_secret_id": "the RDS-managed secret of the warehouse master user (username, password)",
+            "loader_secret_id": "the load job's secret, written by this job (host, port, dbname, username, password)",
+            "warehouse_host": "warehouse address",
+            "warehouse_port": "warehouse port",
+            "warehouse_dbname": "warehouse database",
+        },
+        None,
+        False,
+    ),
+)
+
+ONE_OFF_JOBS_BY_KEY: Dict[str, JobSpec] = {j.key: j for j in ONE_OFF_JOBS}
+
 
 def job(key: str) -> JobSpec:
     return JOBS_BY_KEY[key]
+
+
+def one_off_job(key: str) -> JobSpec:
+    return ONE_OFF_JOBS_BY_KEY[key]
 
 
 def glue_job_name(key: str, prefix: str = WORKFLOW_NAME) -> str:

@@ -69,9 +69,9 @@ resource "aws_glue_data_catalog_encryption_settings" "account" {
 
 # --- connections ----------------------------------------------------------------------------------
 
-# The load job's way into the warehouse. Credentials come from the RDS-managed secret (SECRET_ID),
-# so the connection holds no password; Glue places the job's network interfaces in a private
-# subnet with the self-referencing security group.
+# The load job's way into the warehouse. Credentials come from the loader secret (SECRET_ID: role
+# gamboge_loader, never the master user; warehouse_role.tf), so the connection holds no password;
+# Glue places the job's network interfaces in a private subnet with the self-referencing security group.
 resource "aws_glue_connection" "warehouse" {
   name            = "${var.project_name}-${var.environment}-warehouse"
   description     = "JDBC to the RDS PostgreSQL warehouse (TLS enforced), credentials via SECRET_ID"
@@ -80,7 +80,7 @@ resource "aws_glue_connection" "warehouse" {
   connection_properties = {
     JDBC_CONNECTION_URL = "jdbc:postgresql://${aws_db_instance.warehouse.address}:${aws_db_instance.warehouse.port}/${aws_db_instance.warehouse.db_name}?sslmode=require"
     JDBC_ENFORCE_SSL    = "true"
-    SECRET_ID           = aws_db_instance.warehouse.master_user_secret[0].secret_arn
+    SECRET_ID           = aws_secretsmanager_secret.warehouse_loader.arn
   }
 
   physical_connection_requirements {

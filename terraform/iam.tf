@@ -273,10 +273,11 @@ data "aws_iam_policy_document" "load" {
     resources = [local.glue_catalog_arn, aws_glue_connection.warehouse.arn]
   }
 
+  # The loader role's secret only; the master secret is the warehouse_setup job's alone.
   statement {
-    sid       = "ReadTheWarehouseCredentials"
+    sid       = "ReadTheLoaderCredentials"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [local.warehouse_secret_arn]
+    resources = [aws_secretsmanager_secret.warehouse_loader.arn]
   }
 }
 

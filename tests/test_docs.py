@@ -22,7 +22,7 @@ def test_star_schema_diagram_is_generated_from_the_schema():
 
 
 def test_every_job_argument_is_documented():
-    for job in workflow.JOBS:
+    for job in workflow.JOBS + workflow.ONE_OFF_JOBS:
         for name in job.arguments:
             assert f"`--{name}`" in README, f"{job.key} argument --{name} is missing from the README"
 

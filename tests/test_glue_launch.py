@@ -288,7 +288,7 @@ def test_every_job_script_has_a_help_listing_its_arguments(script):
 
     for name in workflow.job(key).arguments:
         assert f"--{name}\n" in result.stdout
-    assert "--job-bookmark-option" in result.stdout
+    assert ("--job-bookmark-option" in result.stdout) == workflow.job(key).glue_bookmark
 
 
 # --- transform: a Glue 5.0 Spark job, only Glue's JVM parts stood in --------------------------------

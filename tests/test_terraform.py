@@ -101,6 +101,15 @@ def _reference(value: str) -> str:
     return match.group(1)
 
 
+def _spec(key: str) -> workflow.JobSpec:
+    """A workflow job or a one-off job, by key."""
+    return workflow.JOBS_BY_KEY.get(key) or workflow.one_off_job(key)
+
+
+def _script_local(key: str) -> str:
+    return "job_scripts" if key in workflow.JOBS_BY_KEY else "one_off_job_scripts"
+
+
 def _job_key_of(reference: str) -> str:
     match = re.fullmatch(r"\$\{aws_glue_job\.([a-z_]+)\.name\}", reference)
     assert match, f"trigger must name a job as ${{aws_glue_job.<key>.name}}, got {reference!r}"
@@ -120,7 +129,10 @@ def test_every_terraform_file_parses_with_python_hcl2():
 
 def test_jobs_are_exactly_the_workflow_jobs(root_module):
     jobs = _resources(root_module, "aws_glue_job")
-    assert set(jobs) == set(workflow.JOBS_BY_KEY), "one aws_glue_job per workflow.JOBS key, named by the key"
+    assert not set(workflow.JOBS_BY_KEY) & set(workflow.ONE_OFF_JOBS_BY_KEY)
+    assert set(jobs) == set(workflow.JOBS_BY_KEY) | set(workflow.ONE_OFF_JOBS_BY_KEY), (
+        "one aws_glue_job per workflow.JOBS and workflow.ONE_OFF_JOBS key, named by the key"
+    )
 
 
 def test_job_names_follow_glue_job_name(root_module):
@@ -132,17 +144,19 @@ def test_job_names_follow_glue_job_name(root_module):
 def test_script_paths_exist_and_are_what_the_jobs_point_at(root_module):
     scripts = root_module["locals"]["job_scripts"]
     assert scripts == {spec.key: spec.script for spec in workflow.JOBS}
-    for spec in workflow.JOBS:
-        assert (REPO / spec.script).is_file(), f"{spec.script} (workflow.JOBS[{spec.key!r}].script) is missing"
+    one_off = root_module["locals"]["one_off_job_scripts"]
+    assert one_off == {spec.key: spec.script for spec in workflow.ONE_OFF_JOBS}
+    for spec in workflow.JOBS + workflow.ONE_OFF_JOBS:
+        assert (REPO / spec.script).is_file(), f"{spec.script} (workflow job {spec.key!r}) is missing"
     for key, job in _resources(root_module, "aws_glue_job").items():
         (command,) = job["command"]
-        expected = '${local.artifact_prefix}/${local.job_scripts["' + key + '"]}'
+        expected = "${local.artifact_prefix}/${local." + _script_local(key) + '["' + key + '"]}'
         assert command["script_location"] == expected
 
 
 def test_glue_commands_and_versions(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
-        spec = workflow.job(key)
+        spec = _spec(key)
         (command,) = job["command"]
         assert command["name"] == spec.glue_command
         if spec.glue_command == "pythonshell":
@@ -160,7 +174,7 @@ def test_glue_commands_and_versions(root_module):
 
 def test_job_arguments_are_exactly_the_workflow_arguments(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
-        spec = workflow.job(key)
+        spec = _spec(key)
         passed = set(job["default_arguments"])
         own = passed & GLUE_OWN_ARGUMENTS
         workflow_side = {"--" + name for name in spec.arguments} | (
@@ -175,7 +189,7 @@ def test_glue_arguments_every_job_needs(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
         arguments = job["default_arguments"]
         assert arguments["--TempDir"].startswith("s3://${local.temp_bucket}/")
-        if workflow.job(key).glue_command == "glueetl":
+        if _spec(key).glue_command == "glueetl":
             assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
             assert arguments["--enable-metrics"] == "true"
             assert arguments["--enable-continuous-cloudwatch-log"] == "true"
@@ -192,7 +206,7 @@ def _runtime_of(job_key: str) -> artifacts.Runtime:
 
 def test_every_job_runs_on_the_runtime_its_artifacts_are_built_for(root_module):
     assert sorted(key for target in artifacts.RUNTIMES for key in target.jobs) == sorted(
-        spec.key for spec in workflow.JOBS
+        spec.key for spec in workflow.JOBS + workflow.ONE_OFF_JOBS
     )
     for key, job in _resources(root_module, "aws_glue_job").items():
         target = _runtime_of(key)
@@ -215,7 +229,8 @@ def test_jobs_install_their_runtimes_wheels_and_nothing_from_an_index(root_modul
     for key, job in _resources(root_module, "aws_glue_job").items():
         arguments = job["default_arguments"]
         uris = f"${{local.{WHEEL_URIS_LOCAL[_runtime_of(key).terraform_variable]}}}"
-        if workflow.job(key).glue_command == "pythonshell":
+        (command,) = job["command"]
+        if command["name"] == "pythonshell":
             # The Python shell installs S3 wheels from --extra-py-files; --additional-python-modules
             # there would name packages on an index.
             assert arguments["--extra-py-files"] == uris
@@ -277,6 +292,13 @@ def test_workflow_graph_matches_the_after_fields(root_module):
 
     assert scheduled == [spec.key for spec in workflow.JOBS if spec.after is None]
     assert edges == {(spec.after, spec.key) for spec in workflow.JOBS if spec.after is not None}
+
+
+def test_no_trigger_starts_a_one_off_job(root_module):
+    for name, trigger in _resources(root_module, "aws_glue_trigger").items():
+        text = repr(trigger)
+        for spec in workflow.ONE_OFF_JOBS:
+            assert f"aws_glue_job.{spec.key}." not in text, f"trigger {name} starts the one-off job {spec.key}"
 
 
 def test_failure_alerts_cover_every_job(root_module):
@@ -350,14 +372,14 @@ def test_deploy_uploads_where_the_jobs_point(root_module, tmp_path):
     assert values["artifact_version"] == "v1"
     # Evaluate the terraform expressions for version v1 and compare with deploy's keys.
     for key in _resources(root_module, "aws_glue_job"):
-        script = local["job_scripts"][key]
+        script = local[_script_local(key)][key]
         assert "v1/" + script in uploads
         assert uploads["v1/" + script] == REPO / script
         wheels = json.loads(values[_runtime_of(key).terraform_variable])
         assert wheels == index["runtimes"][_runtime_of(key).key]["wheels"]
         for wheel in wheels:  # local.*_wheel_uris: <artifact_prefix>/wheels/<file>
             assert uploads["v1/wheels/" + wheel] == tmp_path / "wheels" / wheel
-    assert len(uploads) == len(workflow.JOBS) + 3  # each wheel once, though two runtimes list it
+    assert len(uploads) == len(workflow.JOBS) + len(workflow.ONE_OFF_JOBS) + 3  # each wheel once, though two runtimes list it
     for variable in WHEEL_URIS_LOCAL:
         (validation,) = root_module["variable"][variable]["validation"]
         each, last = re.findall(r'regex\("(.+?)", ', validation["condition"])
@@ -422,6 +444,87 @@ def test_no_plaintext_secret_in_terraform(root_module):
     ).items()
     for variable in root_module["variable"]:
         assert not re.search(r"password|secret_value", variable), f"variable {variable} would carry a secret"
+
+
+MASTER_SECRET = "${local.warehouse_secret_arn}"
+LOADER_SECRET = "${aws_secretsmanager_secret.warehouse_loader.arn}"
+
+
+def test_the_load_job_connects_with_the_loader_secret_not_the_master(root_module):
+    assert (
+        root_module["locals"]["warehouse_secret_arn"] == "${aws_db_instance.warehouse.master_user_secret[0].secret_arn}"
+    )
+    (connection,) = [
+        c for c in _resources(root_module, "aws_glue_connection").values() if c["connection_type"] == "JDBC"
+    ]
+    assert connection["connection_properties"]["SECRET_ID"] == LOADER_SECRET
+    loader = _resources(root_module, "aws_secretsmanager_secret")["warehouse_loader"]
+    assert loader["kms_key_id"] == "${aws_kms_key.data.arn}"
+    assert "secret_string" not in loader, "the value is written by the warehouse_setup job, never by terraform"
+
+    load_secrets = [
+        statement
+        for where, statement in _iam_statements()
+        if where == "iam.tf:load" and any(a.startswith("secretsmanager:") for a in statement["actions"])
+    ]
+    assert [s["resources"] for s in load_secrets] == [[LOADER_SECRET]]
+
+
+def test_only_the_setup_job_reads_the_master_secret_and_writes_the_loader_secret():
+    master_reader, loader_writer = [], []
+    for where, statement in _iam_statements():
+        if MASTER_SECRET in statement.get("resources", []) or any(
+            "master_user_secret" in r for r in statement.get("resources", [])
+        ):
+            master_reader.append((where, statement["resources"], sorted(statement["actions"])))
+        if LOADER_SECRET in statement.get("resources", []) and any(
+            a != "secretsmanager:GetSecretValue" and a != "secretsmanager:DescribeSecret" for a in statement["actions"]
+        ):
+            loader_writer.append((where, statement["resources"], sorted(statement["actions"])))
+    assert master_reader == [
+        (
+            "warehouse_role.tf:warehouse_setup",
+            [MASTER_SECRET],
+            ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        )
+    ]
+    assert loader_writer == [
+        (
+            "warehouse_role.tf:warehouse_setup",
+            [LOADER_SECRET],
+            [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+        )
+    ]
+
+
+def test_the_setup_job_reaches_the_warehouse_as_the_load_job_does(root_module):
+    job = _resources(root_module, "aws_glue_job")["warehouse_setup"]
+    assert job["role_arn"] == "${aws_iam_role.warehouse_setup.arn}"
+    assert job["connections"] == ["${aws_glue_connection.private_network.name}"]
+    arguments = job["default_arguments"]
+    assert arguments["--master_secret_id"] == MASTER_SECRET
+    assert arguments["--loader_secret_id"] == LOADER_SECRET
+    assert arguments["--warehouse_host"] == "${aws_db_instance.warehouse.address}"
+    assert arguments["--warehouse_dbname"] == "${aws_db_instance.warehouse.db_name}"
+    # The same subnet and security group as the warehouse connection, which the warehouse accepts.
+    connections = _resources(root_module, "aws_glue_connection")
+    assert (
+        connections["private_network"]["physical_connection_requirements"]
+        == connections["warehouse"]["physical_connection_requirements"]
+    )
+    attached = sorted(
+        p["policy"]
+        for p in _resources(root_module, "aws_iam_role_policy").values()
+        if p["role"] == "${aws_iam_role.warehouse_setup.id}"
+    )
+    assert attached == [
+        "${data.aws_iam_policy_document.job_vpc.json}",
+        "${data.aws_iam_policy_document.warehouse_setup.json}",
+    ]
 
 
 def test_every_lake_bucket_uses_the_secure_bucket_module(root_module):
