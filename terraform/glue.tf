@@ -118,7 +118,7 @@ resource "aws_cloudwatch_log_group" "job" {
 # ingest: ToteSys PostgreSQL -> landing zone. Python shell on Python 3.9: the extraction is I/O
 # bound and small, and a Spark cluster would cost more than it saves.
 resource "aws_glue_job" "ingest" {
-  name                   = "${var.project_name}-ingest"
+  name                   = "${var.project_name}-${var.environment}-ingest"
   description            = "ToteSys PostgreSQL to landing JSON Lines with manifests (incremental, reconciled)"
   role_arn               = aws_iam_role.job["ingest"].arn
   max_capacity           = var.ingest_max_capacity
@@ -154,7 +154,7 @@ resource "aws_glue_job" "ingest" {
 # transform: landing -> processed Parquet star schema + Glue Data Catalog. Glue 5.0 (Spark 3.5.4,
 # Python 3.11) with auto scaling: a day's increment needs few workers, a backfill many.
 resource "aws_glue_job" "transform" {
-  name                   = "${var.project_name}-transform"
+  name                   = "${var.project_name}-${var.environment}-transform"
   description            = "Landing manifests to the Parquet star schema in the processed zone and the Glue Data Catalog"
   role_arn               = aws_iam_role.job["transform"].arn
   glue_version           = "5.0"
@@ -200,7 +200,7 @@ resource "aws_glue_job" "transform" {
 # load: processed zone -> warehouse over the JDBC connection; dims before facts, one transaction,
 # its bookmark inside the warehouse (so no --job-bookmark-option: workflow.py lists none).
 resource "aws_glue_job" "load" {
-  name                   = "${var.project_name}-load"
+  name                   = "${var.project_name}-${var.environment}-load"
   description            = "Processed manifests to the RDS PostgreSQL warehouse over the Glue JDBC connection"
   role_arn               = aws_iam_role.job["load"].arn
   glue_version           = "5.0"

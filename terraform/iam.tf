@@ -9,7 +9,7 @@
 locals {
   job_keys               = toset(["ingest", "transform", "load"])
   jobs_in_vpc            = toset(["ingest", "load"])
-  workflow_arn           = "arn:${local.partition}:glue:${local.region}:${local.account_id}:workflow/${var.project_name}"
+  workflow_arn           = "arn:${local.partition}:glue:${local.region}:${local.account_id}:workflow/${aws_glue_workflow.pipeline.name}"
   glue_catalog_arn       = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
   glue_log_groups_arn    = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
   warehouse_secret_arn   = aws_db_instance.warehouse.master_user_secret[0].secret_arn
@@ -39,7 +39,7 @@ resource "aws_iam_role" "job" {
   for_each = local.job_keys
 
   name                 = "${var.project_name}-${var.environment}-${each.key}-job"
-  description          = "Runs the ${var.project_name}-${each.key} Glue job"
+  description          = "Runs the ${var.project_name}-${var.environment}-${each.key} Glue job"
   assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
   max_session_duration = 3600
 }

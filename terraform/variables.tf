@@ -2,7 +2,7 @@
 # library_wheel. No variable carries a secret: credentials live in Secrets Manager only.
 
 variable "project_name" {
-  description = "Prefix of every resource name. Glue job names are <project_name>-<job key>, as shared/workflow.py glue_job_name() builds them, so keep the default unless workflow.py changes too."
+  description = "Prefix of every resource name. Glue jobs, triggers and the workflow are named <project_name>-<environment>-<key>, as shared/workflow.py resource_name() builds them."
   type        = string
   default     = "gamboge"
 

@@ -120,10 +120,33 @@ def test_jobs_are_exactly_the_workflow_jobs(root_module):
     assert set(jobs) == set(workflow.JOBS_BY_KEY), "one aws_glue_job per workflow.JOBS key, named by the key"
 
 
-def test_job_names_follow_glue_job_name(root_module):
-    assert root_module["variable"]["project_name"]["default"] == workflow.WORKFLOW_NAME
+# terraform's name expressions, spelled the way workflow.py's name functions would build them.
+TF_NAMING = {"project": "${var.project_name}", "environment": "${var.environment}"}
+
+
+def test_name_defaults_are_terraforms_defaults(root_module):
+    assert root_module["variable"]["project_name"]["default"] == workflow.DEFAULT_PROJECT
+    assert root_module["variable"]["environment"]["default"] == workflow.DEFAULT_ENVIRONMENT
+    assert workflow.glue_job_name("ingest") == "gamboge-dev-ingest"
+    assert workflow.workflow_name() == "gamboge-dev-pipeline"
+    assert workflow.glue_job_name("load", "gamboge", "prod") == "gamboge-prod-load"
+
+
+def test_job_names_carry_the_environment(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
-        assert job["name"] == workflow.glue_job_name(key, prefix="${var.project_name}")
+        assert job["name"] == workflow.glue_job_name(key, **TF_NAMING)
+
+
+def test_workflow_and_trigger_names_carry_the_environment(root_module):
+    (workflow_body,) = _resources(root_module, "aws_glue_workflow").values()
+    assert workflow_body["name"] == workflow.workflow_name(**TF_NAMING)
+    for name, trigger in _resources(root_module, "aws_glue_trigger").items():
+        assert trigger["name"] == workflow.resource_name(name.replace("_", "-"), **TF_NAMING)
+
+
+def test_workflow_run_properties_grant_names_this_environments_workflow(root_module):
+    arn = root_module["locals"]["workflow_arn"]
+    assert arn.endswith(":workflow/${aws_glue_workflow.pipeline.name}"), arn
 
 
 def test_script_paths_exist_and_are_what_the_jobs_point_at(root_module):
@@ -194,7 +217,6 @@ def test_ingest_tables_default_is_every_source_table(root_module):
 
 def test_workflow_graph_matches_the_after_fields(root_module):
     (workflow_body,) = _resources(root_module, "aws_glue_workflow").values()
-    assert workflow_body["name"] == "${var.project_name}"
     assert workflow_body["max_concurrent_runs"] == 1
 
     scheduled, edges = [], set()
