@@ -48,7 +48,7 @@ resource "aws_glue_catalog_database" "star_schema" {
 }
 
 # Catalog metadata and connection passwords encrypted with the stack's key. This setting is per
-# account and region: if another stack already manages it, set manage_catalog_encryption = false.
+# account and region, so it is off unless manage_catalog_encryption = true (see variables.tf for why).
 resource "aws_glue_data_catalog_encryption_settings" "account" {
   count = var.manage_catalog_encryption ? 1 : 0
 

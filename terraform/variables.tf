@@ -335,8 +335,14 @@ variable "alert_email_addresses" {
   }
 }
 
+# Off by default: the catalog encryption settings are one per account and region, not per stack.
+# Turned on, every database, table and connection password in the region's catalog is encrypted
+# with this stack's key, so every other principal in the account (other teams' jobs and crawlers,
+# Athena, QuickSight, Redshift Spectrum) needs kms:Decrypt on it, and scheduling this key's
+# deletion would break the whole region's catalog. Catalog encryption belongs in an
+# account-baseline stack with a key of its own.
 variable "manage_catalog_encryption" {
-  description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Set false when another stack in the same account and region already manages them."
+  description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Account-wide: leave false unless this stack is the only user of the account's catalog in this region."
   type        = bool
-  default     = true
+  default     = false
 }

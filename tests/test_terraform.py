@@ -406,3 +406,14 @@ def test_checkov_reports_no_failed_check():
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert "Failed checks: 0" in result.stdout
+
+
+# --- account-wide settings stay opt-in ------------------------------------------------------------
+
+
+def test_catalog_encryption_is_not_taken_over_by_default(root_module):
+    # The Data Catalog encryption settings are one per account and region: a stack that sets them
+    # by default re-keys every other team's catalog with its own key.
+    assert root_module["variable"]["manage_catalog_encryption"]["default"] is False
+    (settings,) = _resources(root_module, "aws_glue_data_catalog_encryption_settings").values()
+    assert settings["count"] == "${var.manage_catalog_encryption ? 1 : 0}"
