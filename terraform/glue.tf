@@ -186,7 +186,6 @@ resource "aws_glue_job" "transform" {
     "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job["transform"].name
     "--enable-spark-ui"                  = "true"
     "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/transform/"
-    "--enable-glue-datacatalog"          = "true"
     # shared/workflow.py JOBS["transform"].arguments
     "--landing_uri"         = local.landing_uri
     "--processed_uri"       = local.processed_uri

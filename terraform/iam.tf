@@ -237,13 +237,6 @@ data "aws_iam_policy_document" "transform" {
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.star_schema.name}/*",
     ]
   }
-
-  # Spark's catalog client looks up the "default" database when the session starts.
-  statement {
-    sid       = "SparkLooksUpTheDefaultDatabase"
-    actions   = ["glue:GetDatabase"]
-    resources = [local.glue_catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"]
-  }
 }
 
 resource "aws_iam_role_policy" "transform" {

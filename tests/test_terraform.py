@@ -37,7 +37,6 @@ GLUE_OWN_ARGUMENTS = {
     "--continuous-log-logGroup",
     "--enable-spark-ui",
     "--spark-event-logs-path",
-    "--enable-glue-datacatalog",
 }
 SPARK_REQUIRED_GLUE_ARGUMENTS = {
     "--TempDir",
@@ -198,6 +197,16 @@ def test_glue_arguments_every_job_needs(root_module):
             assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
             assert arguments["--enable-metrics"] == "true"
             assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+
+
+def test_spark_does_not_use_the_glue_catalog_as_its_metastore(root_module):
+    # The catalog is written through boto3 (shared/catalog.py). Spark's Glue metastore client would
+    # only add a start-up path that may try to create a "default" database the role cannot create.
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        assert "--enable-glue-datacatalog" not in job["default_arguments"], key
+    for where, statement in _iam_statements():
+        for resource in statement.get("resources", []):
+            assert not resource.endswith(":database/default"), f"{where}: grant on the default database"
 
 
 def test_bookmark_option_choices_match_the_workflow(root_module):
