@@ -335,6 +335,12 @@ variable "alert_email_addresses" {
   }
 }
 
+variable "manage_python_shell_log_groups" {
+  description = "Create Glue's account-wide /aws-glue/python-jobs/error and /output log groups with log_retention_days and this stack's key. They are shared by every Python shell job in the account and region, so only one stack may create them (a destroy leaves them); the ingest job's own, security-configuration-qualified groups are created either way."
+  type        = bool
+  default     = false
+}
+
 # Off by default: the catalog encryption settings are one per account and region, not per stack.
 # Turned on, every database, table and connection password in the region's catalog is encrypted
 # with this stack's key, so every other principal in the account (other teams' jobs and crawlers,

@@ -6,6 +6,7 @@ They also hold the security invariants a reviewer looks for (no plaintext secret
 wildcard resource), and run terraform / checkov when those tools are present.
 """
 
+import json
 import os
 import re
 import shutil
@@ -34,7 +35,7 @@ GLUE_OWN_ARGUMENTS = {
     "--enable-metrics",
     "--enable-observability-metrics",
     "--enable-continuous-cloudwatch-log",
-    "--continuous-log-logGroup",
+    "--custom-logGroup-prefix",
     "--enable-spark-ui",
     "--spark-event-logs-path",
 }
@@ -43,7 +44,7 @@ SPARK_REQUIRED_GLUE_ARGUMENTS = {
     "--additional-python-modules",
     "--enable-auto-scaling",
     "--enable-metrics",
-    "--enable-continuous-cloudwatch-log",
+    "--custom-logGroup-prefix",
 }
 EXPECTED_NAMED_QUERY_FILES = {
     "sales_by_month_and_currency.sql",
@@ -196,7 +197,6 @@ def test_glue_arguments_every_job_needs(root_module):
         if workflow.job(key).glue_command == "glueetl":
             assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
             assert arguments["--enable-metrics"] == "true"
-            assert arguments["--enable-continuous-cloudwatch-log"] == "true"
 
 
 def test_spark_does_not_use_the_glue_catalog_as_its_metastore(root_module):
@@ -339,7 +339,9 @@ def test_no_wildcard_resource_where_it_can_be_scoped():
     for where, statement in _iam_statements():
         if statement.get("effect") == "Deny":
             continue
-        if "*" in statement.get("resources", []):
+        resources = statement.get("resources", [])
+        # A list of ARNs; a for-expression (a string) builds scoped ARNs and is checked where it is made.
+        if isinstance(resources, list) and "*" in resources:
             actions = statement.get("actions", [])
             assert all(unscopable.match(a) for a in actions), f"{where}: '*' resource for {actions}"
 
@@ -426,3 +428,113 @@ def test_catalog_encryption_is_not_taken_over_by_default(root_module):
     assert root_module["variable"]["manage_catalog_encryption"]["default"] is False
     (settings,) = _resources(root_module, "aws_glue_data_catalog_encryption_settings").values()
     assert settings["count"] == "${var.manage_catalog_encryption ? 1 : 0}"
+
+
+# --- job logs: every group Glue may write to exists with a retention and the key ----------------
+
+
+def test_spark_jobs_choose_their_log_groups_with_the_glue_5_argument(root_module):
+    # Glue 5.0 ignores --continuous-log-logGroup; --custom-logGroup-prefix picks <prefix>/error|output.
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        arguments = job["default_arguments"]
+        assert "--continuous-log-logGroup" not in arguments, key
+        if workflow.job(key).glue_command == "glueetl":
+            assert arguments["--custom-logGroup-prefix"] == '${local.spark_log_group_prefix["' + key + '"]}'
+        else:
+            assert "--custom-logGroup-prefix" not in arguments, "Python shell logs to /aws-glue/python-jobs"
+
+
+def test_job_log_group_names_follow_glue_and_the_security_configuration(root_module):
+    local = root_module["locals"]
+    (security,) = _resources(root_module, "aws_glue_security_configuration").values()
+    assert security["name"] == "${local.security_configuration_name}"
+    assert _resources(root_module, "aws_iam_role")["job"]["name"] == "${local.job_role_names[each.key]}"
+    (encryption,) = security["encryption_configuration"]
+    assert encryption["cloudwatch_encryption"][0]["cloudwatch_encryption_mode"] == "SSE-KMS"
+    assert local["security_configuration_part"].endswith(
+        ': key => "${local.security_configuration_name}-role/${role}"}}'
+    )
+
+    bases = local["job_log_group_bases"]
+    part = '${local.security_configuration_part["%s"]}'
+    prefix = '${local.spark_log_group_prefix["%s"]}'
+    assert bases["ingest"] == ["/aws-glue/python-jobs/" + part % "ingest"]
+    for key in ("transform", "load"):
+        assert set(bases[key]) == {prefix % key, f"{prefix % key}/{part % key}", "/aws-glue/jobs/" + part % key}
+    assert set(bases) == set(workflow.JOBS_BY_KEY)
+    assert "setproduct(bases, [error, output])" in local["job_log_groups"]
+    assert local["python_shell_log_groups"] == ["/aws-glue/python-jobs/error", "/aws-glue/python-jobs/output"]
+
+
+def test_job_log_groups_keep_logs_for_log_retention_days_under_the_stack_key(root_module):
+    groups = _resources(root_module, "aws_cloudwatch_log_group")
+    assert groups["job"]["for_each"] == "${local.job_log_groups}"
+    for name in ("job", "python_shell_shared"):
+        assert groups[name]["name"] == "${each.key}"
+        assert groups[name]["retention_in_days"] == "${var.log_retention_days}", name
+        assert groups[name]["kms_key_id"] == "${aws_kms_key.data.arn}", name
+    # The unqualified Python shell groups are the account's, not this stack's: opt-in, kept on destroy.
+    assert root_module["variable"]["manage_python_shell_log_groups"]["default"] is False
+    assert groups["python_shell_shared"]["skip_destroy"] is True
+
+
+def test_job_roles_write_only_their_own_log_groups(root_module):
+    (common,) = [body for name, body in _policy_documents() if name == "job_common"]
+    (logs,) = [s for s in common["statement"] if any(a.startswith("logs:") for a in s["actions"])]
+    assert "local.job_log_group_names[each.key]" in logs["resources"]
+    names = root_module["locals"]["job_log_group_names"]
+    assert "local.job_log_groups" in names and 'key == "ingest" ? local.python_shell_log_groups' in names
+    for where, statement in _iam_statements():
+        assert "/aws-glue/*" not in str(statement.get("resources")), f"{where}: logs grant on every /aws-glue group"
+
+
+def _policy_documents():
+    for path in _terraform_files():
+        for block in _parse(path).get("data", []):
+            yield from block.get("aws_iam_policy_document", {}).items()
+
+
+def _console(expressions, tmp_path, extra_tf: str = "") -> list:
+    """Evaluate each expression with `terraform console` over variables.tf (no provider needed)."""
+    binary = _terraform_binary()
+    shutil.copy(TERRAFORM / "variables.tf", tmp_path / "variables.tf")
+    (tmp_path / "extra.tf").write_text(extra_tf)
+    variables = ["-var", "artifact_version=v1", "-var", "library_wheel=gamboge-0.1.0-py3-none-any.whl"]
+    variables += ["-var", 'source_db_cidr_blocks=["192.0.2.1/32"]']
+    values = []
+    for expression in expressions:  # one process each: console answers only the last line of its input
+        result = subprocess.run(
+            [binary, f"-chdir={tmp_path}", "console", *variables],
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, f"{expression}: {result.stderr}"
+        values.append(result.stdout.strip())
+    return values
+
+
+def _log_group_locals() -> str:
+    """The log-group locals block of glue.tf, with the job keys iam.tf declares."""
+    text = (TERRAFORM / "glue.tf").read_text()
+    start = text.index("locals {", text.index("# --- log groups"))
+    end = text.index("\n}\n", start) + 3
+    return 'locals {\n  job_keys = toset(["ingest", "transform", "load"])\n}\n' + text[start:end]
+
+
+def test_job_log_group_names_evaluated_by_terraform(tmp_path):
+    (names,) = _console(["jsonencode(keys(local.job_log_groups))"], tmp_path, _log_group_locals())
+    assert set(json.loads(json.loads(names))) == {
+        f"{base}/{stream}"
+        for stream in ("error", "output")
+        for base in (
+            "/aws-glue/python-jobs/gamboge-dev-jobs-role/gamboge-dev-ingest-job",
+            "/aws-glue/gamboge-dev/transform",
+            "/aws-glue/gamboge-dev/transform/gamboge-dev-jobs-role/gamboge-dev-transform-job",
+            "/aws-glue/jobs/gamboge-dev-jobs-role/gamboge-dev-transform-job",
+            "/aws-glue/gamboge-dev/load",
+            "/aws-glue/gamboge-dev/load/gamboge-dev-jobs-role/gamboge-dev-load-job",
+            "/aws-glue/jobs/gamboge-dev-jobs-role/gamboge-dev-load-job",
+        )
+    }
