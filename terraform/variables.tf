@@ -325,7 +325,7 @@ variable "warehouse_master_username" {
 # --- alerting -------------------------------------------------------------------------------
 
 variable "alert_email_addresses" {
-  description = "E-mail addresses subscribed to failed/timed-out job alerts (each must confirm the subscription)."
+  description = "E-mail addresses subscribed to the job-run and no-successful-load alerts (each must confirm the subscription)."
   type        = list(string)
   default     = []
 
@@ -347,6 +347,17 @@ variable "manage_python_shell_log_groups" {
 # Athena, QuickSight, Redshift Spectrum) needs kms:Decrypt on it, and scheduling this key's
 # deletion would break the whole region's catalog. Catalog encryption belongs in an
 # account-baseline stack with a key of its own.
+variable "load_success_alarm_hours" {
+  description = "Alarm (to the alert topic) when no run of the load job has succeeded for this many hours. With the default half-hourly schedule, 6 hours is a dozen missed or failed runs; notifications are on while schedule_enabled is."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.load_success_alarm_hours >= 1 && var.load_success_alarm_hours <= 24 && floor(var.load_success_alarm_hours) == var.load_success_alarm_hours
+    error_message = "load_success_alarm_hours must be a whole number of hours from 1 to 24 (a CloudWatch alarm looks back at most one day)."
+  }
+}
+
 variable "manage_catalog_encryption" {
   description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Account-wide: leave false unless this stack is the only user of the account's catalog in this region."
   type        = bool

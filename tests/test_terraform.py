@@ -246,14 +246,61 @@ def test_workflow_graph_matches_the_after_fields(root_module):
     assert edges == {(spec.after, spec.key) for spec in workflow.JOBS if spec.after is not None}
 
 
-def test_failure_alerts_cover_every_job(root_module):
-    (rule,) = _resources(root_module, "aws_cloudwatch_event_rule").values()
-    pattern = rule["event_pattern"]
-    for spec in workflow.JOBS:
-        assert f"aws_glue_job.{spec.key}.name" in pattern
-    assert '"FAILED"' in pattern and '"TIMEOUT"' in pattern
+def _jsonencoded(expression: str):
+    """The value inside a ``jsonencode(...)`` expression, with terraform's references left as strings."""
+    match = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", expression, flags=re.S)
+    assert match, expression
+    return hcl2.loads("value = " + match.group(1))["value"]
+
+
+def _event_pattern(rule: dict) -> dict:
+    return _jsonencoded(rule["event_pattern"])
+
+
+def test_failure_alerts_cover_every_job_and_every_failed_end(root_module):
+    rule = _resources(root_module, "aws_cloudwatch_event_rule")["job_failed"]
+    pattern = _event_pattern(rule)
+    assert pattern["detail"]["jobName"] == [f"${{aws_glue_job.{spec.key}.name}}" for spec in workflow.JOBS]
+    # ERROR: Glue could not start the run; STOPPED: someone or something stopped it.
+    assert set(pattern["detail"]["state"]) == {"FAILED", "TIMEOUT", "ERROR", "STOPPED"}
     (topic,) = _resources(root_module, "aws_sns_topic").values()
     assert topic["kms_master_key_id"] == "${aws_kms_key.data.arn}"
+
+
+def test_an_alarm_says_when_no_load_has_succeeded_for_hours(root_module):
+    rule = _resources(root_module, "aws_cloudwatch_event_rule")["load_succeeded"]
+    pattern = _event_pattern(rule)
+    assert pattern["detail"] == {"jobName": ["${aws_glue_job.load.name}"], "state": ["SUCCEEDED"]}
+    assert pattern["source"] == ["aws.glue"] and pattern["detail-type"] == ["Glue Job State Change"]
+
+    (alarm,) = _resources(root_module, "aws_cloudwatch_metric_alarm").values()
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Events", "MatchedEvents", "Sum")
+    assert alarm["dimensions"] == {"RuleName": "${aws_cloudwatch_event_rule.load_succeeded.name}"}
+    # N consecutive hours, each without a successful load (no datapoint counts as one).
+    assert alarm["period"] == 3600
+    assert alarm["evaluation_periods"] == alarm["datapoints_to_alarm"] == "${var.load_success_alarm_hours}"
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["treat_missing_data"] == "breaching"
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.job_failures.arn}"]
+    assert alarm["actions_enabled"] == "${var.schedule_enabled}", "no load is expected while the schedule is off"
+    hours = root_module["variable"]["load_success_alarm_hours"]
+    assert 1 <= hours["default"] <= 24  # a CloudWatch alarm looks back at most one day
+
+
+def test_cloudwatch_alarms_may_publish_to_the_encrypted_topic(root_module):
+    (topic_policy,) = [body for name, body in _policy_documents() if name == "job_failures_topic"]
+    publishers = {
+        statement["principals"][0]["identifiers"][0]: statement["condition"][0]["values"]
+        for statement in topic_policy["statement"]
+    }
+    assert publishers["cloudwatch.amazonaws.com"] == ["${aws_cloudwatch_metric_alarm.no_successful_load.arn}"]
+    assert publishers["events.amazonaws.com"] == ["${aws_cloudwatch_event_rule.job_failed.arn}"]
+    # The key policy: the topic is encrypted with the stack's key, so CloudWatch needs to use it.
+    policy = _jsonencoded(root_module["locals"]["data_key_policy"])
+    (statement,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert statement["Effect"] == "Allow"
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "${local.account_id}"}}
 
 
 # --- Athena -------------------------------------------------------------------------------------
