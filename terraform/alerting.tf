@@ -52,8 +52,8 @@ resource "aws_cloudwatch_event_target" "job_failed_to_sns" {
 # --- no successful load for N hours ----------------------------------------------------------------
 # The rule only counts: its AWS/Events MatchedEvents metric is the number of load runs that
 # succeeded. An hour without a match has no datapoint, which counts as breaching, so the alarm
-# fires once load_success_alarm_hours hours in a row had no successful load. Its notifications
-# are on while the schedule is: with the schedule off, no load is expected.
+# fires once load_success_alarm_hours hours in a row had no successful load. The alarm exists
+# while the schedule is on: with the schedule off, no load is expected.
 resource "aws_cloudwatch_event_rule" "load_succeeded" {
   name        = "${var.project_name}-${var.environment}-load-succeeded"
   description = "A run of the ${var.project_name}-${var.environment} load job succeeded (counted by the no-load alarm)"
@@ -68,8 +68,15 @@ resource "aws_cloudwatch_event_rule" "load_succeeded" {
   })
 }
 
+locals {
+  no_load_alarm_name = "${var.project_name}-${var.environment}-no-successful-load"
+  no_load_alarm_arn  = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.no_load_alarm_name}"
+}
+
 resource "aws_cloudwatch_metric_alarm" "no_successful_load" {
-  alarm_name        = "${var.project_name}-${var.environment}-no-successful-load"
+  count = var.schedule_enabled ? 1 : 0
+
+  alarm_name        = local.no_load_alarm_name
   alarm_description = "No run of ${aws_glue_job.load.name} has succeeded for ${var.load_success_alarm_hours} hours: the warehouse is stale."
 
   namespace           = "AWS/Events"
@@ -83,9 +90,8 @@ resource "aws_cloudwatch_metric_alarm" "no_successful_load" {
   threshold           = 1
   treat_missing_data  = "breaching"
 
-  actions_enabled = var.schedule_enabled
-  alarm_actions   = [aws_sns_topic.job_failures.arn]
-  ok_actions      = [aws_sns_topic.job_failures.arn]
+  alarm_actions = [aws_sns_topic.job_failures.arn]
+  ok_actions    = [aws_sns_topic.job_failures.arn]
 }
 
 data "aws_iam_policy_document" "job_failures_topic" {
@@ -115,7 +121,7 @@ data "aws_iam_policy_document" "job_failures_topic" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_metric_alarm.no_successful_load.arn]
+      values   = [local.no_load_alarm_arn] # a name, not the resource: the alarm exists only while scheduled
     }
   }
 }

@@ -121,9 +121,9 @@ variable "schedule_expression" {
 }
 
 variable "schedule_enabled" {
-  description = "Whether the SCHEDULED trigger starts the workflow; false deploys everything but runs only on demand."
+  description = "Whether the SCHEDULED trigger starts the workflow (and the no-successful-load alarm exists). Off on the first deploy, when the ToteSys secret has no value yet and every run would fail: set it to true and apply again after put-secret-value. While false, the workflow runs only on demand."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "ingest_max_capacity" {
@@ -348,7 +348,7 @@ variable "manage_python_shell_log_groups" {
 # deletion would break the whole region's catalog. Catalog encryption belongs in an
 # account-baseline stack with a key of its own.
 variable "load_success_alarm_hours" {
-  description = "Alarm (to the alert topic) when no run of the load job has succeeded for this many hours. With the default half-hourly schedule, 6 hours is a dozen missed or failed runs; notifications are on while schedule_enabled is."
+  description = "Alarm (to the alert topic) when no run of the load job has succeeded for this many hours. With the default half-hourly schedule, 6 hours is a dozen missed or failed runs. The alarm exists only while schedule_enabled is true."
   type        = number
   default     = 6
 

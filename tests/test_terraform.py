@@ -282,7 +282,9 @@ def test_an_alarm_says_when_no_load_has_succeeded_for_hours(root_module):
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("LessThanThreshold", 1)
     assert alarm["treat_missing_data"] == "breaching"
     assert alarm["alarm_actions"] == ["${aws_sns_topic.job_failures.arn}"]
-    assert alarm["actions_enabled"] == "${var.schedule_enabled}", "no load is expected while the schedule is off"
+    assert alarm["count"] == "${var.schedule_enabled ? 1 : 0}", "no load is expected while the schedule is off"
+    assert alarm["alarm_name"] == "${local.no_load_alarm_name}"
+    assert root_module["locals"]["no_load_alarm_arn"].endswith(":alarm:${local.no_load_alarm_name}")
     hours = root_module["variable"]["load_success_alarm_hours"]
     assert 1 <= hours["default"] <= 24  # a CloudWatch alarm looks back at most one day
 
@@ -293,7 +295,7 @@ def test_cloudwatch_alarms_may_publish_to_the_encrypted_topic(root_module):
         statement["principals"][0]["identifiers"][0]: statement["condition"][0]["values"]
         for statement in topic_policy["statement"]
     }
-    assert publishers["cloudwatch.amazonaws.com"] == ["${aws_cloudwatch_metric_alarm.no_successful_load.arn}"]
+    assert publishers["cloudwatch.amazonaws.com"] == ["${local.no_load_alarm_arn}"]
     assert publishers["events.amazonaws.com"] == ["${aws_cloudwatch_event_rule.job_failed.arn}"]
     # The key policy: the topic is encrypted with the stack's key, so CloudWatch needs to use it.
     policy = _jsonencoded(root_module["locals"]["data_key_policy"])
@@ -467,6 +469,14 @@ def test_checkov_reports_no_failed_check():
 
 
 # --- account-wide settings stay opt-in ------------------------------------------------------------
+
+
+def test_the_schedule_starts_disabled_until_the_source_secret_has_a_value(root_module):
+    variable = root_module["variable"]["schedule_enabled"]
+    assert variable["default"] is False
+    assert "secret" in variable["description"]
+    trigger = _resources(root_module, "aws_glue_trigger")["ingest_on_schedule"]
+    assert trigger["enabled"] == trigger["start_on_creation"] == "${var.schedule_enabled}"
 
 
 def test_catalog_encryption_is_not_taken_over_by_default(root_module):
