@@ -6,6 +6,7 @@ They also hold the security invariants a reviewer looks for (no plaintext secret
 wildcard resource), and run terraform / checkov when those tools are present.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -551,13 +552,15 @@ def _policy_documents():
             yield from block.get("aws_iam_policy_document", {}).items()
 
 
-def _console(expressions, tmp_path, extra_tf: str = "") -> list:
+def _console(expressions, tmp_path, extra_tf: str = "", extra_vars=None) -> list:
     """Evaluate each expression with `terraform console` over variables.tf (no provider needed)."""
     binary = _terraform_binary()
     shutil.copy(TERRAFORM / "variables.tf", tmp_path / "variables.tf")
     (tmp_path / "extra.tf").write_text(extra_tf)
     variables = ["-var", "artifact_version=v1", "-var", "library_wheel=gamboge-0.1.0-py3-none-any.whl"]
     variables += ["-var", 'source_db_cidr_blocks=["192.0.2.1/32"]']
+    for name, value in (extra_vars or {}).items():
+        variables += ["-var", f"{name}={value}"]
     values = []
     for expression in expressions:  # one process each: console answers only the last line of its input
         result = subprocess.run(
@@ -567,8 +570,10 @@ def _console(expressions, tmp_path, extra_tf: str = "") -> list:
             text=True,
             timeout=120,
         )
-        assert result.returncode == 0, f"{expression}: {result.stderr}"
-        values.append(result.stdout.strip())
+        # console reports an invalid variable (a failed validation) as an error but still exits 0.
+        failed = result.returncode != 0 or "Error:" in result.stderr + result.stdout
+        assert not failed, f"{expression}: {result.stderr}{result.stdout}"
+        values.append(result.stdout.strip().splitlines()[-1])
     return values
 
 
@@ -595,3 +600,64 @@ def test_job_log_group_names_evaluated_by_terraform(tmp_path):
             "/aws-glue/jobs/gamboge-dev-jobs-role/gamboge-dev-load-job",
         )
     }
+
+
+# --- the network plan holds for every vpc_cidr the validation allows ------------------------------
+
+ALLOWED_VPC_PREFIXES = range(16, 21)  # vpc_cidr: /16 (the largest VPC AWS allows) to /20
+
+
+def _cidrsubnet(prefix: str, newbits: int, netnum: int) -> ipaddress.IPv4Network:
+    """Terraform's cidrsubnet(), which fails when netnum does not fit in newbits."""
+    network = ipaddress.ip_network(prefix)
+    assert 0 <= netnum < 2**newbits, f"cidrsubnet({prefix}, {newbits}, {netnum}): netnum does not fit"
+    return list(network.subnets(new_prefix=network.prefixlen + newbits))[netnum]
+
+
+def _subnet_plan(root_module: dict, vpc_cidr: str) -> dict:
+    """The private and NAT subnet CIDRs network.tf computes, evaluated here for one vpc_cidr."""
+    local = root_module["locals"]
+    assert local["subnet_newbits"] == '${24 - tonumber(split("/", var.vpc_cidr)[1])}'
+    assert local["nat_subnet_netnum"] == "${pow(2, local.subnet_newbits) - 1}"
+    newbits = 24 - int(vpc_cidr.split("/")[1])
+    netnum = {"private": lambda index: index, "nat": lambda _: 2**newbits - 1}
+    private = _resources(root_module, "aws_subnet")["private"]
+    nat = _resources(root_module, "aws_subnet")["public_nat"]
+    assert private["cidr_block"] == "${cidrsubnet(var.vpc_cidr, local.subnet_newbits, count.index)}"
+    assert nat["cidr_block"] == "${cidrsubnet(var.vpc_cidr, local.subnet_newbits, local.nat_subnet_netnum)}"
+    return {
+        "private": [_cidrsubnet(vpc_cidr, newbits, netnum["private"](i)) for i in range(2)],
+        "nat": _cidrsubnet(vpc_cidr, newbits, netnum["nat"](None)),
+    }
+
+
+def test_vpc_cidr_validation_allows_slash_16_to_slash_20(root_module):
+    (validation,) = root_module["variable"]["vpc_cidr"]["validation"]
+    bounds = re.findall(r"(>=|<=) (\d+)", validation["condition"])
+    assert bounds == [(">=", str(min(ALLOWED_VPC_PREFIXES))), ("<=", str(max(ALLOWED_VPC_PREFIXES)))]
+    assert root_module["variable"]["vpc_cidr"]["default"].endswith("/16")
+
+
+@pytest.mark.parametrize("prefix", ALLOWED_VPC_PREFIXES)
+def test_subnets_fit_every_allowed_vpc_cidr(root_module, prefix):
+    vpc = ipaddress.ip_network(f"10.40.0.0/{prefix}")
+    plan = _subnet_plan(root_module, str(vpc))
+    subnets = [*plan["private"], plan["nat"]]
+    assert all(subnet.prefixlen == 24 and subnet.subnet_of(vpc) for subnet in subnets)
+    assert len(set(subnets)) == 3, f"/{prefix}: subnets overlap: {subnets}"
+
+
+def test_terraform_computes_the_same_subnets(root_module, tmp_path):
+    # The same check with terraform's own cidrsubnet() and the vpc_cidr validation itself.
+    text = (TERRAFORM / "network.tf").read_text()
+    start = text.rindex("locals {", 0, text.index("subnet_newbits"))
+    block = text[start : text.index("\n}\n", start) + 3]
+    nat = "cidrsubnet(var.vpc_cidr, local.subnet_newbits, local.nat_subnet_netnum)"
+    for prefix in ALLOWED_VPC_PREFIXES:
+        vpc_cidr = f"10.40.0.0/{prefix}"
+        expected = _subnet_plan(root_module, vpc_cidr)
+        (value,) = _console([nat], tmp_path, block, {"vpc_cidr": vpc_cidr})
+        assert json.loads(value) == str(expected["nat"])
+    for rejected in ("10.0.0.0/15", "10.40.0.0/21"):
+        with pytest.raises(AssertionError, match="vpc_cidr must be"):
+            _console(["var.vpc_cidr"], tmp_path, "", {"vpc_cidr": rejected})
