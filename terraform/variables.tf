@@ -1,5 +1,9 @@
 # Inputs. Defaults give a small, safe deployment; `make deploy` sets artifact_version and
 # library_wheel. No variable carries a secret: credentials live in Secrets Manager only.
+#
+# The longest bucket name, <project_name>-athena-results-<environment>-<account id>-<region>
+# (s3.tf), must fit S3's 63 characters: 8 + 16 + 7 + 1 + 12 + 1 + 18 = 63 with the longest
+# project_name (8), environment (7) and region (18) the validations below accept.
 
 variable "project_name" {
   description = "Prefix of every resource name. Glue jobs, triggers and the workflow are named <project_name>-<environment>-<key>, as shared/workflow.py resource_name() builds them."
@@ -7,8 +11,8 @@ variable "project_name" {
   default     = "gamboge"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
-    error_message = "project_name must be 2-21 characters of lowercase letters, digits and hyphens, starting with a letter (it ends up in S3 bucket names)."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,6}[a-z0-9]$", var.project_name)) && !strcontains(var.project_name, "--")
+    error_message = "project_name must be 2-8 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it starts every S3 bucket name, which S3 limits to 63 characters)."
   }
 }
 
@@ -18,8 +22,8 @@ variable "environment" {
   default     = "dev"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
-    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]{1,6}$", var.environment))
+    error_message = "environment must be 2-7 lowercase letters or digits, starting with a letter (it is part of every S3 bucket name, which S3 limits to 63 characters)."
   }
 }
 
@@ -29,8 +33,8 @@ variable "aws_region" {
   default     = "eu-west-2"
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
-    error_message = "aws_region must look like eu-west-2."
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]{4,9}-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region name such as eu-west-2 or ap-southeast-1 (at most 18 characters: it is part of every S3 bucket name)."
   }
 }
 

@@ -661,3 +661,80 @@ def test_terraform_computes_the_same_subnets(root_module, tmp_path):
     for rejected in ("10.0.0.0/15", "10.40.0.0/21"):
         with pytest.raises(AssertionError, match="vpc_cidr must be"):
             _console(["var.vpc_cidr"], tmp_path, "", {"vpc_cidr": rejected})
+
+
+# --- every bucket name fits S3's 63 characters for every value the validations accept -------------
+
+S3_BUCKET_NAME_MAX = 63
+ACCOUNT_ID_LENGTH = 12
+
+
+def _validation_regex(root_module: dict, variable: str) -> str:
+    (validation,) = root_module["variable"][variable]["validation"]
+    match = re.search(r'regex\("(.+?)", var\.' + variable + r"\)", validation["condition"])
+    assert match, validation["condition"]
+    return match.group(1).replace("\\\\", "\\")
+
+
+def _longest_match(pattern: str) -> int:
+    """The most characters a string matching ``pattern`` can have (fails if unbounded)."""
+    import re._parser as regex_parser  # the parser behind re: the width of a pattern
+
+    shortest, longest = regex_parser.parse(pattern).getwidth()
+    assert longest < 1000, f"{pattern} accepts arbitrarily long values"
+    return longest
+
+
+def _longest(template: str, longest: dict) -> int:
+    """Length of ``template`` with each ${reference} at its longest."""
+    references = re.findall(r"\$\{([^}]+)\}", template)
+    assert set(references) <= set(longest), f"unknown references in {template}: {set(references) - set(longest)}"
+    return len(re.sub(r"\$\{[^}]+\}", "", template)) + sum(longest[r] for r in references)
+
+
+def test_the_validations_bound_the_name_parts(root_module):
+    assert _longest_match(_validation_regex(root_module, "project_name")) == 8
+    assert _longest_match(_validation_regex(root_module, "environment")) == 7
+    assert _longest_match(_validation_regex(root_module, "aws_region")) == 18
+    region = re.compile(_validation_regex(root_module, "aws_region"))
+    for name in ("eu-west-2", "us-east-1", "ap-southeast-1", "ap-northeast-3", "ca-central-1", "us-gov-west-1"):
+        assert region.fullmatch(name), f"{name} is a real region"
+    project = re.compile(_validation_regex(root_module, "project_name"))
+    assert project.fullmatch("gamboge") and not project.fullmatch("gamboge-"), "no bucket name with '--'"
+    (validation,) = root_module["variable"]["project_name"]["validation"]
+    assert 'strcontains(var.project_name, "--")' in validation["condition"]
+
+
+def test_every_bucket_name_fits_63_characters(root_module):
+    longest = {
+        "var.project_name": _longest_match(_validation_regex(root_module, "project_name")),
+        "var.environment": _longest_match(_validation_regex(root_module, "environment")),
+        # local.region is the provider's region, var.aws_region
+        "local.region": _longest_match(_validation_regex(root_module, "aws_region")),
+        "local.account_id": ACCOUNT_ID_LENGTH,
+        "each.key": max(len(key) for key in root_module["locals"]["lake_buckets"]),
+    }
+    assert root_module["locals"]["region"] == "${data.aws_region.current.name}"
+    longest["local.name_suffix"] = _longest(root_module["locals"]["name_suffix"], longest)
+    (bucket_module,) = root_module["module"].values()
+    names = [bucket_module["bucket_name"], _resources(root_module, "aws_s3_bucket")["access_logs"]["bucket"]]
+    for template in names:
+        assert _longest(template, longest) <= S3_BUCKET_NAME_MAX, f"{template} can reach {_longest(template, longest)}"
+    # The longest one is exactly at the limit: the validations are as loose as the names allow.
+    assert max(_longest(template, longest) for template in names) == S3_BUCKET_NAME_MAX
+
+
+@pytest.mark.parametrize(
+    ("variable", "accepted", "rejected"),
+    [
+        ("project_name", ["gamboge", "ab", "my-proj1"], ["gamboge-", "ab--c", "toolongxx", "1abc"]),
+        ("environment", ["dev", "staging", "prod2"], ["staging1", "d", "dev-1"]),
+        ("aws_region", ["eu-west-2", "ap-southeast-1", "us-gov-west-1"], ["eu-west", "xx-verylongname-1"]),
+    ],
+)
+def test_terraform_applies_the_name_validations(tmp_path, variable, accepted, rejected):
+    for value in accepted:
+        _console([f"var.{variable}"], tmp_path, "", {variable: value})
+    for value in rejected:
+        with pytest.raises(AssertionError, match="Invalid value for variable"):
+            _console([f"var.{variable}"], tmp_path, "", {variable: value})
