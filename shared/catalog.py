@@ -83,6 +83,28 @@ def partition_input(location: str, value: str) -> Dict[str, Any]:
     }
 
 
+def _managed_part(wanted: Any, actual: Any) -> Any:
+    """``actual`` (from GetTable) cut down to the fields ``wanted`` (a TableInput) sets. GetTable
+    adds fields of its own (CreateTime, VersionId, DatabaseName, defaults such as Compressed or
+    NumberOfBuckets) that this module does not manage. ``Parameters`` maps are compared whole, so a
+    parameter that is no longer wanted still counts as a change; an absent list or map is empty."""
+    if isinstance(wanted, dict) and isinstance(actual, dict):
+        out = {}
+        for key, value in wanted.items():
+            empty: Any = {} if isinstance(value, dict) else [] if isinstance(value, list) else None
+            present = actual.get(key, empty)
+            out[key] = present if key == "Parameters" else _managed_part(value, present)
+        return out
+    if isinstance(wanted, list) and isinstance(actual, list) and len(wanted) == len(actual):
+        return [_managed_part(w, a) for w, a in zip(wanted, actual)]
+    return actual
+
+
+def same_table_input(wanted: Dict[str, Any], table: Dict[str, Any]) -> bool:
+    """Whether the catalog's ``table`` (a GetTable ``Table``) already holds TableInput ``wanted``."""
+    return _managed_part(wanted, table) == wanted
+
+
 class Catalog:
     def put_table(self, name: str, location: str, partitions: Optional[List[str]] = None) -> None:
         raise NotImplementedError
@@ -125,12 +147,17 @@ class GlueCatalog(Catalog):
             self.client.create_database(DatabaseInput={"Name": self.database})
 
     def put_table(self, name: str, location: str, partitions: Optional[List[str]] = None) -> None:
+        """Create the table, or update it when its TableInput changed. An unchanged table is left
+        alone, and an update archives no version: Glue keeps at most 100,000 versions per table
+        (1,000,000 per account) and fails UpdateTable beyond that."""
         entry = table_input(name, location)
         try:
-            self.client.get_table(DatabaseName=self.database, Name=name)
-            self.client.update_table(DatabaseName=self.database, TableInput=entry)
+            current = self.client.get_table(DatabaseName=self.database, Name=name)["Table"]
         except self.client.exceptions.EntityNotFoundException:
             self.client.create_table(DatabaseName=self.database, TableInput=entry)
+        else:
+            if not same_table_input(entry, current):
+                self.client.update_table(DatabaseName=self.database, TableInput=entry, SkipArchive=True)
         if partitions:
             self._add_partitions(name, location, partitions)
 

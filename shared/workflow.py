@@ -7,7 +7,12 @@ exactly these arguments. ``ONE_OFF_JOBS`` are declared the same way but run outs
 
 from typing import Dict, NamedTuple, Optional, Tuple
 
-WORKFLOW_NAME = "gamboge"
+# Every Glue job, trigger and the workflow are named <project>-<environment>-<key>, as terraform
+# names them (var.project_name, var.environment), so two environments can share an account and
+# region. These defaults are terraform's defaults.
+DEFAULT_PROJECT = "gamboge"
+DEFAULT_ENVIRONMENT = "dev"
+WORKFLOW_KEY = "pipeline"
 AWS_REGION_MEANING = "region of every AWS API call the job makes (default: the AWS SDK's own setting)"
 
 
@@ -102,5 +107,16 @@ def one_off_job(key: str) -> JobSpec:
     return ONE_OFF_JOBS_BY_KEY[key]
 
 
-def glue_job_name(key: str, prefix: str = WORKFLOW_NAME) -> str:
-    return f"{prefix}-{key}"
+def resource_name(key: str, project: str = DEFAULT_PROJECT, environment: str = DEFAULT_ENVIRONMENT) -> str:
+    """The name of one of the stack's Glue resources: ``<project>-<environment>-<key>``."""
+    return f"{project}-{environment}-{key}"
+
+
+def glue_job_name(key: str, project: str = DEFAULT_PROJECT, environment: str = DEFAULT_ENVIRONMENT) -> str:
+    """The Glue job of workflow job ``key`` (ingest, transform, load) in one deployment."""
+    return resource_name(key, project, environment)
+
+
+def workflow_name(project: str = DEFAULT_PROJECT, environment: str = DEFAULT_ENVIRONMENT) -> str:
+    """The Glue workflow of one deployment (``aws glue start-workflow-run --name <this>``)."""
+    return resource_name(WORKFLOW_KEY, project, environment)

@@ -1,5 +1,8 @@
-# A failed or timed-out run of any of the three jobs publishes to an encrypted SNS topic.
-# EventBridge sees every run, whether started by the workflow, by hand or by a retry.
+# A run of any of the three jobs that ends FAILED, TIMEOUT, ERROR or STOPPED publishes to an
+# encrypted SNS topic. EventBridge sees every run, whether started by the workflow, by hand or by a
+# retry. What produces no job event at all (a scheduled start refused because the previous run is
+# still going, a trigger that never fires, a schedule switched off) is caught by the second alert:
+# no load has succeeded for load_success_alarm_hours.
 
 resource "aws_sns_topic" "job_failures" {
   name              = "${var.project_name}-${var.environment}-job-failures"
@@ -16,14 +19,15 @@ resource "aws_sns_topic_subscription" "job_failures_email" {
 
 resource "aws_cloudwatch_event_rule" "job_failed" {
   name        = "${var.project_name}-${var.environment}-job-failed"
-  description = "A ${var.project_name} Glue job run ended FAILED or TIMEOUT"
+  description = "A ${var.project_name}-${var.environment} Glue job run ended FAILED, TIMEOUT, ERROR or STOPPED"
 
   event_pattern = jsonencode({
     source      = ["aws.glue"]
     detail-type = ["Glue Job State Change"]
     detail = {
       jobName = [aws_glue_job.ingest.name, aws_glue_job.transform.name, aws_glue_job.load.name]
-      state   = ["FAILED", "TIMEOUT"]
+      # ERROR: Glue could not start the run (for example a trigger naming a deleted job).
+      state = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"]
     }
   })
 }
@@ -45,6 +49,51 @@ resource "aws_cloudwatch_event_target" "job_failed_to_sns" {
   }
 }
 
+# --- no successful load for N hours ----------------------------------------------------------------
+# The rule only counts: its AWS/Events MatchedEvents metric is the number of load runs that
+# succeeded. An hour without a match has no datapoint, which counts as breaching, so the alarm
+# fires once load_success_alarm_hours hours in a row had no successful load. The alarm exists
+# while the schedule is on: with the schedule off, no load is expected.
+resource "aws_cloudwatch_event_rule" "load_succeeded" {
+  name        = "${var.project_name}-${var.environment}-load-succeeded"
+  description = "A run of the ${var.project_name}-${var.environment} load job succeeded (counted by the no-load alarm)"
+
+  event_pattern = jsonencode({
+    source      = ["aws.glue"]
+    detail-type = ["Glue Job State Change"]
+    detail = {
+      jobName = [aws_glue_job.load.name]
+      state   = ["SUCCEEDED"]
+    }
+  })
+}
+
+locals {
+  no_load_alarm_name = "${var.project_name}-${var.environment}-no-successful-load"
+  no_load_alarm_arn  = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.no_load_alarm_name}"
+}
+
+resource "aws_cloudwatch_metric_alarm" "no_successful_load" {
+  count = var.schedule_enabled ? 1 : 0
+
+  alarm_name        = local.no_load_alarm_name
+  alarm_description = "No run of ${aws_glue_job.load.name} has succeeded for ${var.load_success_alarm_hours} hours: the warehouse is stale."
+
+  namespace           = "AWS/Events"
+  metric_name         = "MatchedEvents"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.load_succeeded.name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = var.load_success_alarm_hours
+  datapoints_to_alarm = var.load_success_alarm_hours
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+
+  alarm_actions = [aws_sns_topic.job_failures.arn]
+  ok_actions    = [aws_sns_topic.job_failures.arn]
+}
+
 data "aws_iam_policy_document" "job_failures_topic" {
   statement {
     sid       = "EventBridgePublishesFailures"
@@ -58,6 +107,21 @@ data "aws_iam_policy_document" "job_failures_topic" {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = [aws_cloudwatch_event_rule.job_failed.arn]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchPublishesTheNoLoadAlarm"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.job_failures.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [local.no_load_alarm_arn] # a name, not the resource: the alarm exists only while scheduled
     }
   }
 }

@@ -27,7 +27,7 @@ locals {
 
 # Encrypts what the jobs write to S3, their CloudWatch logs, and Glue's own job bookmarks.
 resource "aws_glue_security_configuration" "jobs" {
-  name = "${var.project_name}-${var.environment}-jobs"
+  name = local.security_configuration_name
 
   encryption_configuration {
     cloudwatch_encryption {
@@ -51,7 +51,7 @@ resource "aws_glue_catalog_database" "star_schema" {
 }
 
 # Catalog metadata and connection passwords encrypted with the stack's key. This setting is per
-# account and region: if another stack already manages it, set manage_catalog_encryption = false.
+# account and region, so it is off unless manage_catalog_encryption = true (see variables.tf for why).
 resource "aws_glue_data_catalog_encryption_settings" "account" {
   count = var.manage_catalog_encryption ? 1 : 0
 
@@ -105,15 +105,71 @@ resource "aws_glue_connection" "private_network" {
 }
 
 # --- log groups -----------------------------------------------------------------------------------
-# One log group per Spark job (passed as --continuous-log-logGroup), created here so it has a
-# retention, the stack's key and an ARN the job role can be scoped to. The Python shell job logs
-# to Glue's fixed /aws-glue/python-jobs/* groups (encrypted by the security configuration).
-resource "aws_cloudwatch_log_group" "job" {
-  for_each = toset(["transform", "load"])
+# Glue creates the log groups it writes to when they are missing, with no retention and no key.
+# So every group the jobs may write to is created here first, with log_retention_days and the
+# stack's key, and the job roles may write to these groups only (iam.tf).
+#
+# Where Glue writes:
+# - Glue 5.0 logs every Spark job in real time to /aws-glue/jobs/error and /aws-glue/jobs/output,
+#   or <prefix>/error and <prefix>/output with --custom-logGroup-prefix (AWS, "Logging for AWS Glue
+#   jobs"); --continuous-log-logGroup, a Glue 4.0 argument, is ignored.
+# - The Python shell job writes to /aws-glue/python-jobs/output and /aws-glue/python-jobs/error.
+# - A security configuration that encrypts CloudWatch logs (ours does) inserts
+#   "<security configuration>-role/<role name>" before error and output: for example
+#   /aws-glue/jobs/<config>-role/<role>/error and /aws-glue/python-jobs/<config>-role/<role>/output.
+#   AWS documents that only in the JobRun.LogGroupName field, in an older spelling; whether Glue
+#   5.0 puts it under the custom prefix or under /aws-glue/jobs is not documented, so both exist.
+# The names that stay empty after the first runs can be dropped from job_log_group_bases then.
+locals {
+  # The names of the job roles (iam.tf) and of the security configuration above, as Glue puts them
+  # into log group names.
+  job_role_names              = { for key in local.job_keys : key => "${var.project_name}-${var.environment}-${key}-job" }
+  security_configuration_name = "${var.project_name}-${var.environment}-jobs"
+  security_configuration_part = { for key, role in local.job_role_names : key => "${local.security_configuration_name}-role/${role}" }
+  # --custom-logGroup-prefix of each Spark job.
+  spark_log_group_prefix = { for key in ["transform", "load"] : key => "/aws-glue/${var.project_name}-${var.environment}/${key}" }
 
-  name              = "/aws-glue/${var.project_name}-${var.environment}/${each.key}"
+  # Each job's possible log group names, up to the final /error or /output.
+  job_log_group_bases = {
+    ingest = ["/aws-glue/python-jobs/${local.security_configuration_part["ingest"]}"]
+    transform = [
+      local.spark_log_group_prefix["transform"],
+      "${local.spark_log_group_prefix["transform"]}/${local.security_configuration_part["transform"]}",
+      "/aws-glue/jobs/${local.security_configuration_part["transform"]}",
+    ]
+    load = [
+      local.spark_log_group_prefix["load"],
+      "${local.spark_log_group_prefix["load"]}/${local.security_configuration_part["load"]}",
+      "/aws-glue/jobs/${local.security_configuration_part["load"]}",
+    ]
+  }
+  # log group name => job key
+  job_log_groups = merge([
+    for key, bases in local.job_log_group_bases : { for pair in setproduct(bases, ["error", "output"]) : "${pair[0]}/${pair[1]}" => key }
+  ]...)
+
+  # Glue's unqualified Python shell groups are shared by every Python shell job of the account and
+  # region; this stack creates them only when manage_python_shell_log_groups is set.
+  python_shell_log_groups = ["/aws-glue/python-jobs/error", "/aws-glue/python-jobs/output"]
+}
+
+resource "aws_cloudwatch_log_group" "job" {
+  for_each = local.job_log_groups
+
+  name              = each.key
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.data.arn
+  tags              = { job = each.value }
+}
+
+resource "aws_cloudwatch_log_group" "python_shell_shared" {
+  for_each = var.manage_python_shell_log_groups ? toset(local.python_shell_log_groups) : toset([])
+
+  name              = each.key
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.data.arn
+  # Other stacks' Python shell jobs may log here too: a destroy leaves the group and its logs.
+  skip_destroy = true
 }
 
 # --- jobs -----------------------------------------------------------------------------------------
@@ -121,7 +177,7 @@ resource "aws_cloudwatch_log_group" "job" {
 # ingest: ToteSys PostgreSQL -> landing zone. Python shell on Python 3.9: the extraction is I/O
 # bound and small, and a Spark cluster would cost more than it saves.
 resource "aws_glue_job" "ingest" {
-  name                   = "${var.project_name}-ingest"
+  name                   = "${var.project_name}-${var.environment}-ingest"
   description            = "ToteSys PostgreSQL to landing JSON Lines with manifests (incremental, reconciled)"
   role_arn               = aws_iam_role.job["ingest"].arn
   max_capacity           = var.ingest_max_capacity
@@ -159,7 +215,7 @@ resource "aws_glue_job" "ingest" {
 # transform: landing -> processed Parquet star schema + Glue Data Catalog. Glue 5.0 (Spark 3.5.4,
 # Python 3.11) with auto scaling: a day's increment needs few workers, a backfill many.
 resource "aws_glue_job" "transform" {
-  name                   = "${var.project_name}-transform"
+  name                   = "${var.project_name}-${var.environment}-transform"
   description            = "Landing manifests to the Parquet star schema in the processed zone and the Glue Data Catalog"
   role_arn               = aws_iam_role.job["transform"].arn
   glue_version           = "5.0"
@@ -181,18 +237,16 @@ resource "aws_glue_job" "transform" {
 
   default_arguments = {
     # Glue's own
-    "--job-language"                     = "python"
-    "--TempDir"                          = "s3://${local.temp_bucket}/transform/"
-    "--additional-python-modules"        = local.spark_wheel_uris
-    "--python-modules-installer-option"  = "--no-index"
-    "--enable-auto-scaling"              = "true"
-    "--enable-metrics"                   = "true"
-    "--enable-observability-metrics"     = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job["transform"].name
-    "--enable-spark-ui"                  = "true"
-    "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/transform/"
-    "--enable-glue-datacatalog"          = "true"
+    "--job-language"                    = "python"
+    "--TempDir"                         = "s3://${local.temp_bucket}/transform/"
+    "--additional-python-modules"       = local.spark_wheel_uris
+    "--python-modules-installer-option" = "--no-index"
+    "--enable-auto-scaling"             = "true"
+    "--enable-metrics"                  = "true"
+    "--enable-observability-metrics"    = "true"
+    "--custom-logGroup-prefix"          = local.spark_log_group_prefix["transform"]
+    "--enable-spark-ui"                 = "true"
+    "--spark-event-logs-path"           = "s3://${local.temp_bucket}/spark-ui/transform/"
     # shared/workflow.py JOBS["transform"].arguments
     "--aws_region"          = var.aws_region
     "--landing_uri"         = local.landing_uri
@@ -207,7 +261,7 @@ resource "aws_glue_job" "transform" {
 # load: processed zone -> warehouse over the JDBC connection; dims before facts, one transaction,
 # its bookmark inside the warehouse (so no --job-bookmark-option: workflow.py lists none).
 resource "aws_glue_job" "load" {
-  name                   = "${var.project_name}-load"
+  name                   = "${var.project_name}-${var.environment}-load"
   description            = "Processed manifests to the RDS PostgreSQL warehouse over the Glue JDBC connection"
   role_arn               = aws_iam_role.job["load"].arn
   glue_version           = "5.0"
@@ -230,17 +284,16 @@ resource "aws_glue_job" "load" {
 
   default_arguments = {
     # Glue's own
-    "--job-language"                     = "python"
-    "--TempDir"                          = "s3://${local.temp_bucket}/load/"
-    "--additional-python-modules"        = local.spark_wheel_uris
-    "--python-modules-installer-option"  = "--no-index"
-    "--enable-auto-scaling"              = "true"
-    "--enable-metrics"                   = "true"
-    "--enable-observability-metrics"     = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.job["load"].name
-    "--enable-spark-ui"                  = "true"
-    "--spark-event-logs-path"            = "s3://${local.temp_bucket}/spark-ui/load/"
+    "--job-language"                    = "python"
+    "--TempDir"                         = "s3://${local.temp_bucket}/load/"
+    "--additional-python-modules"       = local.spark_wheel_uris
+    "--python-modules-installer-option" = "--no-index"
+    "--enable-auto-scaling"             = "true"
+    "--enable-metrics"                  = "true"
+    "--enable-observability-metrics"    = "true"
+    "--custom-logGroup-prefix"          = local.spark_log_group_prefix["load"]
+    "--enable-spark-ui"                 = "true"
+    "--spark-event-logs-path"           = "s3://${local.temp_bucket}/spark-ui/load/"
     # shared/workflow.py JOBS["load"].arguments
     "--aws_region"      = var.aws_region
     "--processed_uri"   = local.processed_uri

@@ -9,15 +9,26 @@
 locals {
   job_keys               = toset(["ingest", "transform", "load"])
   jobs_in_vpc            = toset(["ingest", "load"])
-  workflow_arn           = "arn:${local.partition}:glue:${local.region}:${local.account_id}:workflow/${var.project_name}"
+  workflow_arn           = "arn:${local.partition}:glue:${local.region}:${local.account_id}:workflow/${aws_glue_workflow.pipeline.name}"
   glue_catalog_arn       = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
-  glue_log_groups_arn    = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
   warehouse_secret_arn   = aws_db_instance.warehouse.master_user_secret[0].secret_arn
   landing_bucket_arn     = module.bucket["landing"].arn
   processed_bucket_arn   = module.bucket["processed"].arn
   artifacts_bucket_arn   = module.bucket["artifacts"].arn
   temp_bucket_arn        = module.bucket["temp"].arn
   network_interfaces_arn = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"
+}
+
+locals {
+  log_group_arn_prefix = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:"
+  # Each job's log groups (glue.tf); for ingest also Glue's shared Python shell groups, whether or
+  # not this stack manages them.
+  job_log_group_names = {
+    for key in local.job_keys : key => concat(
+      [for name, job in local.job_log_groups : name if job == key],
+      key == "ingest" ? local.python_shell_log_groups : [],
+    )
+  }
 }
 
 data "aws_iam_policy_document" "glue_assume" {
@@ -38,8 +49,8 @@ data "aws_iam_policy_document" "glue_assume" {
 resource "aws_iam_role" "job" {
   for_each = local.job_keys
 
-  name                 = "${var.project_name}-${var.environment}-${each.key}-job"
-  description          = "Runs the ${var.project_name}-${each.key} Glue job"
+  name                 = local.job_role_names[each.key]
+  description          = "Runs the ${var.project_name}-${var.environment}-${each.key} Glue job"
   assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
   max_session_duration = 3600
 }
@@ -76,15 +87,20 @@ data "aws_iam_policy_document" "job_common" {
     resources = [aws_kms_key.data.arn]
   }
 
+  # Only this job's own log groups. CreateLogGroup stays so that Glue's create-if-missing call on
+  # an existing group gets ResourceAlreadyExists, not AccessDenied; AssociateKmsKey is what the
+  # security configuration's CloudWatch encryption calls.
   statement {
-    sid = "WriteGlueJobLogs"
+    sid = "WriteThisJobsLogs"
     actions = [
       "logs:CreateLogGroup",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "logs:AssociateKmsKey",
     ]
-    resources = [local.glue_log_groups_arn, "${local.glue_log_groups_arn}:*"]
+    resources = flatten([
+      for name in local.job_log_group_names[each.key] : ["${local.log_group_arn_prefix}${name}", "${local.log_group_arn_prefix}${name}:*"]
+    ])
   }
 
   statement {
@@ -236,13 +252,6 @@ data "aws_iam_policy_document" "transform" {
       aws_glue_catalog_database.star_schema.arn,
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.star_schema.name}/*",
     ]
-  }
-
-  # Spark's catalog client looks up the "default" database when the session starts.
-  statement {
-    sid       = "SparkLooksUpTheDefaultDatabase"
-    actions   = ["glue:GetDatabase"]
-    resources = [local.glue_catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"]
   }
 }
 

@@ -52,6 +52,18 @@ locals {
           StringEquals = { "aws:SourceAccount" = local.account_id }
         }
       },
+      {
+        # CloudWatch alarms (the no-successful-load alarm) publish to the encrypted SNS topic:
+        # without this, the alarm changes state but its notification is dropped.
+        Sid       = "CloudWatchAlarmsPublishToTheEncryptedAlertTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
     ]
   })
 }

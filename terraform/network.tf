@@ -12,6 +12,13 @@ locals {
   availability_zones = data.aws_availability_zones.pinned.names
 }
 
+# The VPC is cut into /24 subnets: the private ones are the first two, the NAT subnet is the last
+# one the VPC holds, which exists for every prefix vpc_cidr allows (/16 to /20).
+locals {
+  subnet_newbits    = 24 - tonumber(split("/", var.vpc_cidr)[1])
+  nat_subnet_netnum = pow(2, local.subnet_newbits) - 1
+}
+
 data "aws_availability_zones" "pinned" {
   state = "available"
   filter {
@@ -37,7 +44,7 @@ resource "aws_subnet" "private" {
 
   vpc_id                  = aws_vpc.main.id
   availability_zone       = local.availability_zones[count.index]
-  cidr_block              = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), count.index)
+  cidr_block              = cidrsubnet(var.vpc_cidr, local.subnet_newbits, count.index)
   map_public_ip_on_launch = false
   tags                    = { Name = "${var.project_name}-private-${local.availability_zones[count.index]}" }
 }
@@ -46,7 +53,7 @@ resource "aws_subnet" "private" {
 resource "aws_subnet" "public_nat" {
   vpc_id                  = aws_vpc.main.id
   availability_zone       = local.availability_zones[0]
-  cidr_block              = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), 100)
+  cidr_block              = cidrsubnet(var.vpc_cidr, local.subnet_newbits, local.nat_subnet_netnum)
   map_public_ip_on_launch = false
   tags                    = { Name = "${var.project_name}-public-nat" }
 }

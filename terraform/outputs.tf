@@ -73,7 +73,7 @@ output "nat_public_ip" {
 }
 
 output "alerts_topic_arn" {
-  description = "SNS topic of failed and timed-out job runs."
+  description = "SNS topic of job runs that ended FAILED, TIMEOUT, ERROR or STOPPED, and of the no-successful-load alarm."
   value       = aws_sns_topic.job_failures.arn
 }
 

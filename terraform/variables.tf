@@ -1,14 +1,18 @@
 # Inputs. Defaults give a small, safe deployment; `make deploy` sets artifact_version,
 # python_shell_wheels and spark_wheels. No variable carries a secret: credentials live in Secrets Manager only.
+#
+# The longest bucket name, <project_name>-athena-results-<environment>-<account id>-<region>
+# (s3.tf), must fit S3's 63 characters: 8 + 16 + 7 + 1 + 12 + 1 + 18 = 63 with the longest
+# project_name (8), environment (7) and region (18) the validations below accept.
 
 variable "project_name" {
-  description = "Prefix of every resource name. Glue job names are <project_name>-<job key>, as shared/workflow.py glue_job_name() builds them, so keep the default unless workflow.py changes too."
+  description = "Prefix of every resource name. Glue jobs, triggers and the workflow are named <project_name>-<environment>-<key>, as shared/workflow.py resource_name() builds them."
   type        = string
   default     = "gamboge"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
-    error_message = "project_name must be 2-21 characters of lowercase letters, digits and hyphens, starting with a letter (it ends up in S3 bucket names)."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,6}[a-z0-9]$", var.project_name)) && !strcontains(var.project_name, "--")
+    error_message = "project_name must be 2-8 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it starts every S3 bucket name, which S3 limits to 63 characters)."
   }
 }
 
@@ -18,8 +22,8 @@ variable "environment" {
   default     = "dev"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
-    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]{1,6}$", var.environment))
+    error_message = "environment must be 2-7 lowercase letters or digits, starting with a letter (it is part of every S3 bucket name, which S3 limits to 63 characters)."
   }
 }
 
@@ -29,8 +33,8 @@ variable "aws_region" {
   default     = "eu-west-2"
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
-    error_message = "aws_region must look like eu-west-2."
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]{4,9}-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region name such as eu-west-2 or ap-southeast-1 (at most 18 characters: it is part of every S3 bucket name)."
   }
 }
 
@@ -80,8 +84,8 @@ variable "vpc_cidr" {
   default     = "10.40.0.0/16"
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
-    error_message = "vpc_cidr must be a valid CIDR block of /20 or larger (it is cut into /24 subnets)."
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(tonumber(split("/", var.vpc_cidr)[1])) && try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 20, false)
+    error_message = "vpc_cidr must be a valid CIDR block from /16 (the largest VPC AWS allows) to /20 (it is cut into /24 subnets)."
   }
 }
 
@@ -131,9 +135,9 @@ variable "schedule_expression" {
 }
 
 variable "schedule_enabled" {
-  description = "Whether the SCHEDULED trigger starts the workflow; false deploys everything but runs only on demand."
+  description = "Whether the SCHEDULED trigger starts the workflow (and the no-successful-load alarm exists). Off on the first deploy, when the ToteSys secret has no value yet and every run would fail: set it to true and apply again after put-secret-value. While false, the workflow runs only on demand."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "ingest_max_capacity" {
@@ -335,7 +339,7 @@ variable "warehouse_master_username" {
 # --- alerting -------------------------------------------------------------------------------
 
 variable "alert_email_addresses" {
-  description = "E-mail addresses subscribed to failed/timed-out job alerts (each must confirm the subscription)."
+  description = "E-mail addresses subscribed to the job-run and no-successful-load alerts (each must confirm the subscription)."
   type        = list(string)
   default     = []
 
@@ -345,8 +349,31 @@ variable "alert_email_addresses" {
   }
 }
 
-variable "manage_catalog_encryption" {
-  description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Set false when another stack in the same account and region already manages them."
+variable "manage_python_shell_log_groups" {
+  description = "Create Glue's account-wide /aws-glue/python-jobs/error and /output log groups with log_retention_days and this stack's key. They are shared by every Python shell job in the account and region, so only one stack may create them (a destroy leaves them); the ingest job's own, security-configuration-qualified groups are created either way."
   type        = bool
-  default     = true
+  default     = false
+}
+
+# Off by default: the catalog encryption settings are one per account and region, not per stack.
+# Turned on, every database, table and connection password in the region's catalog is encrypted
+# with this stack's key, so every other principal in the account (other teams' jobs and crawlers,
+# Athena, QuickSight, Redshift Spectrum) needs kms:Decrypt on it, and scheduling this key's
+# deletion would break the whole region's catalog. Catalog encryption belongs in an
+# account-baseline stack with a key of its own.
+variable "load_success_alarm_hours" {
+  description = "Alarm (to the alert topic) when no run of the load job has succeeded for this many hours. With the default half-hourly schedule, 6 hours is a dozen missed or failed runs. The alarm exists only while schedule_enabled is true."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.load_success_alarm_hours >= 1 && var.load_success_alarm_hours <= 24 && floor(var.load_success_alarm_hours) == var.load_success_alarm_hours
+    error_message = "load_success_alarm_hours must be a whole number of hours from 1 to 24 (a CloudWatch alarm looks back at most one day)."
+  }
+}
+
+variable "manage_catalog_encryption" {
+  description = "Manage the account-wide Glue Data Catalog encryption settings (SSE-KMS with this stack's key). Account-wide: leave false unless this stack is the only user of the account's catalog in this region."
+  type        = bool
+  default     = false
 }

@@ -71,7 +71,10 @@ data "aws_iam_policy_document" "warehouse_setup" {
       "logs:PutLogEvents",
       "logs:AssociateKmsKey",
     ]
-    resources = [local.glue_log_groups_arn, "${local.glue_log_groups_arn}:*"]
+    resources = flatten([
+      for name in concat(local.warehouse_setup_log_groups, local.python_shell_log_groups) :
+      ["${local.log_group_arn_prefix}${name}", "${local.log_group_arn_prefix}${name}:*"]
+    ])
   }
 
   statement {
@@ -113,7 +116,7 @@ resource "aws_iam_role_policy" "warehouse_setup_network" {
 # accepts PostgreSQL from that group only). The RDS-managed master secret holds only username and
 # password, so the warehouse's address comes as arguments.
 resource "aws_glue_job" "warehouse_setup" {
-  name                   = "${var.project_name}-warehouse_setup"
+  name                   = "${var.project_name}-${var.environment}-warehouse_setup"
   description            = "One-off: create or rotate the warehouse role gamboge_loader and write the load job's secret"
   role_arn               = aws_iam_role.warehouse_setup.arn
   max_capacity           = 0.0625
@@ -155,4 +158,22 @@ output "warehouse_setup_job_name" {
 output "warehouse_loader_secret_arn" {
   description = "Secret of the load job's warehouse role gamboge_loader (written by the warehouse_setup job)."
   value       = aws_secretsmanager_secret.warehouse_loader.arn
+}
+
+# Its logs, like the ingest job's (glue.tf): Glue's Python shell groups qualified by the security
+# configuration and this job's role, with retention and the stack's key.
+locals {
+  warehouse_setup_log_groups = [
+    for stream in ["error", "output"] :
+    "/aws-glue/python-jobs/${local.security_configuration_name}-role/${aws_iam_role.warehouse_setup.name}/${stream}"
+  ]
+}
+
+resource "aws_cloudwatch_log_group" "warehouse_setup" {
+  for_each = toset(local.warehouse_setup_log_groups)
+
+  name              = each.key
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.data.arn
+  tags              = { job = "warehouse_setup" }
 }

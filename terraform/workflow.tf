@@ -12,14 +12,14 @@
 # only (iam.tf).
 
 resource "aws_glue_workflow" "pipeline" {
-  name        = var.project_name
+  name        = "${var.project_name}-${var.environment}-pipeline"
   description = "ToteSys -> landing -> star schema -> warehouse"
   # A second run while one is in progress would consume the same manifests twice.
   max_concurrent_runs = 1
 }
 
 resource "aws_glue_trigger" "ingest_on_schedule" {
-  name              = "${var.project_name}-ingest-on-schedule"
+  name              = "${var.project_name}-${var.environment}-ingest-on-schedule"
   description       = "Starts the workflow: ingest on a schedule"
   workflow_name     = aws_glue_workflow.pipeline.name
   type              = "SCHEDULED"
@@ -33,7 +33,7 @@ resource "aws_glue_trigger" "ingest_on_schedule" {
 }
 
 resource "aws_glue_trigger" "transform_after_ingest" {
-  name          = "${var.project_name}-transform-after-ingest"
+  name          = "${var.project_name}-${var.environment}-transform-after-ingest"
   description   = "transform runs when ingest succeeded"
   workflow_name = aws_glue_workflow.pipeline.name
   type          = "CONDITIONAL"
@@ -53,7 +53,7 @@ resource "aws_glue_trigger" "transform_after_ingest" {
 }
 
 resource "aws_glue_trigger" "load_after_transform" {
-  name          = "${var.project_name}-load-after-transform"
+  name          = "${var.project_name}-${var.environment}-load-after-transform"
   description   = "load runs when transform succeeded"
   workflow_name = aws_glue_workflow.pipeline.name
   type          = "CONDITIONAL"

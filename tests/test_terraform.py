@@ -6,6 +6,7 @@ They also hold the security invariants a reviewer looks for (no plaintext secret
 wildcard resource), and run terraform / checkov when those tools are present.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -35,11 +36,9 @@ GLUE_OWN_ARGUMENTS = {
     "--enable-auto-scaling",
     "--enable-metrics",
     "--enable-observability-metrics",
-    "--enable-continuous-cloudwatch-log",
-    "--continuous-log-logGroup",
+    "--custom-logGroup-prefix",
     "--enable-spark-ui",
     "--spark-event-logs-path",
-    "--enable-glue-datacatalog",
 }
 SPARK_REQUIRED_GLUE_ARGUMENTS = {
     "--TempDir",
@@ -47,7 +46,7 @@ SPARK_REQUIRED_GLUE_ARGUMENTS = {
     "--python-modules-installer-option",
     "--enable-auto-scaling",
     "--enable-metrics",
-    "--enable-continuous-cloudwatch-log",
+    "--custom-logGroup-prefix",
 }
 EXPECTED_NAMED_QUERY_FILES = {
     "sales_by_month_and_currency.sql",
@@ -135,10 +134,33 @@ def test_jobs_are_exactly_the_workflow_jobs(root_module):
     )
 
 
-def test_job_names_follow_glue_job_name(root_module):
-    assert root_module["variable"]["project_name"]["default"] == workflow.WORKFLOW_NAME
+# terraform's name expressions, spelled the way workflow.py's name functions would build them.
+TF_NAMING = {"project": "${var.project_name}", "environment": "${var.environment}"}
+
+
+def test_name_defaults_are_terraforms_defaults(root_module):
+    assert root_module["variable"]["project_name"]["default"] == workflow.DEFAULT_PROJECT
+    assert root_module["variable"]["environment"]["default"] == workflow.DEFAULT_ENVIRONMENT
+    assert workflow.glue_job_name("ingest") == "gamboge-dev-ingest"
+    assert workflow.workflow_name() == "gamboge-dev-pipeline"
+    assert workflow.glue_job_name("load", "gamboge", "prod") == "gamboge-prod-load"
+
+
+def test_job_names_carry_the_environment(root_module):
     for key, job in _resources(root_module, "aws_glue_job").items():
-        assert job["name"] == workflow.glue_job_name(key, prefix="${var.project_name}")
+        assert job["name"] == workflow.glue_job_name(key, **TF_NAMING)
+
+
+def test_workflow_and_trigger_names_carry_the_environment(root_module):
+    (workflow_body,) = _resources(root_module, "aws_glue_workflow").values()
+    assert workflow_body["name"] == workflow.workflow_name(**TF_NAMING)
+    for name, trigger in _resources(root_module, "aws_glue_trigger").items():
+        assert trigger["name"] == workflow.resource_name(name.replace("_", "-"), **TF_NAMING)
+
+
+def test_workflow_run_properties_grant_names_this_environments_workflow(root_module):
+    arn = root_module["locals"]["workflow_arn"]
+    assert arn.endswith(":workflow/${aws_glue_workflow.pipeline.name}"), arn
 
 
 def test_script_paths_exist_and_are_what_the_jobs_point_at(root_module):
@@ -192,7 +214,16 @@ def test_glue_arguments_every_job_needs(root_module):
         if _spec(key).glue_command == "glueetl":
             assert SPARK_REQUIRED_GLUE_ARGUMENTS <= set(arguments)
             assert arguments["--enable-metrics"] == "true"
-            assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+
+
+def test_spark_does_not_use_the_glue_catalog_as_its_metastore(root_module):
+    # The catalog is written through boto3 (shared/catalog.py). Spark's Glue metastore client would
+    # only add a start-up path that may try to create a "default" database the role cannot create.
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        assert "--enable-glue-datacatalog" not in job["default_arguments"], key
+    for where, statement in _iam_statements():
+        for resource in statement.get("resources", []):
+            assert not resource.endswith(":database/default"), f"{where}: grant on the default database"
 
 
 # Which local holds the comma-separated S3 URIs of each runtime's wheels (shared/artifacts.py).
@@ -273,7 +304,6 @@ def test_ingest_tables_default_is_every_source_table(root_module):
 
 def test_workflow_graph_matches_the_after_fields(root_module):
     (workflow_body,) = _resources(root_module, "aws_glue_workflow").values()
-    assert workflow_body["name"] == "${var.project_name}"
     assert workflow_body["max_concurrent_runs"] == 1
 
     scheduled, edges = [], set()
@@ -301,14 +331,63 @@ def test_no_trigger_starts_a_one_off_job(root_module):
             assert f"aws_glue_job.{spec.key}." not in text, f"trigger {name} starts the one-off job {spec.key}"
 
 
-def test_failure_alerts_cover_every_job(root_module):
-    (rule,) = _resources(root_module, "aws_cloudwatch_event_rule").values()
-    pattern = rule["event_pattern"]
-    for spec in workflow.JOBS:
-        assert f"aws_glue_job.{spec.key}.name" in pattern
-    assert '"FAILED"' in pattern and '"TIMEOUT"' in pattern
+def _jsonencoded(expression: str):
+    """The value inside a ``jsonencode(...)`` expression, with terraform's references left as strings."""
+    match = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", expression, flags=re.S)
+    assert match, expression
+    return hcl2.loads("value = " + match.group(1))["value"]
+
+
+def _event_pattern(rule: dict) -> dict:
+    return _jsonencoded(rule["event_pattern"])
+
+
+def test_failure_alerts_cover_every_job_and_every_failed_end(root_module):
+    rule = _resources(root_module, "aws_cloudwatch_event_rule")["job_failed"]
+    pattern = _event_pattern(rule)
+    assert pattern["detail"]["jobName"] == [f"${{aws_glue_job.{spec.key}.name}}" for spec in workflow.JOBS]
+    # ERROR: Glue could not start the run; STOPPED: someone or something stopped it.
+    assert set(pattern["detail"]["state"]) == {"FAILED", "TIMEOUT", "ERROR", "STOPPED"}
     (topic,) = _resources(root_module, "aws_sns_topic").values()
     assert topic["kms_master_key_id"] == "${aws_kms_key.data.arn}"
+
+
+def test_an_alarm_says_when_no_load_has_succeeded_for_hours(root_module):
+    rule = _resources(root_module, "aws_cloudwatch_event_rule")["load_succeeded"]
+    pattern = _event_pattern(rule)
+    assert pattern["detail"] == {"jobName": ["${aws_glue_job.load.name}"], "state": ["SUCCEEDED"]}
+    assert pattern["source"] == ["aws.glue"] and pattern["detail-type"] == ["Glue Job State Change"]
+
+    (alarm,) = _resources(root_module, "aws_cloudwatch_metric_alarm").values()
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Events", "MatchedEvents", "Sum")
+    assert alarm["dimensions"] == {"RuleName": "${aws_cloudwatch_event_rule.load_succeeded.name}"}
+    # N consecutive hours, each without a successful load (no datapoint counts as one).
+    assert alarm["period"] == 3600
+    assert alarm["evaluation_periods"] == alarm["datapoints_to_alarm"] == "${var.load_success_alarm_hours}"
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["treat_missing_data"] == "breaching"
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.job_failures.arn}"]
+    assert alarm["count"] == "${var.schedule_enabled ? 1 : 0}", "no load is expected while the schedule is off"
+    assert alarm["alarm_name"] == "${local.no_load_alarm_name}"
+    assert root_module["locals"]["no_load_alarm_arn"].endswith(":alarm:${local.no_load_alarm_name}")
+    hours = root_module["variable"]["load_success_alarm_hours"]
+    assert 1 <= hours["default"] <= 24  # a CloudWatch alarm looks back at most one day
+
+
+def test_cloudwatch_alarms_may_publish_to_the_encrypted_topic(root_module):
+    (topic_policy,) = [body for name, body in _policy_documents() if name == "job_failures_topic"]
+    publishers = {
+        statement["principals"][0]["identifiers"][0]: statement["condition"][0]["values"]
+        for statement in topic_policy["statement"]
+    }
+    assert publishers["cloudwatch.amazonaws.com"] == ["${local.no_load_alarm_arn}"]
+    assert publishers["events.amazonaws.com"] == ["${aws_cloudwatch_event_rule.job_failed.arn}"]
+    # The key policy: the topic is encrypted with the stack's key, so CloudWatch needs to use it.
+    policy = _jsonencoded(root_module["locals"]["data_key_policy"])
+    (statement,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert statement["Effect"] == "Allow"
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "${local.account_id}"}}
 
 
 # --- Athena -------------------------------------------------------------------------------------
@@ -379,7 +458,8 @@ def test_deploy_uploads_where_the_jobs_point(root_module, tmp_path):
         assert wheels == index["runtimes"][_runtime_of(key).key]["wheels"]
         for wheel in wheels:  # local.*_wheel_uris: <artifact_prefix>/wheels/<file>
             assert uploads["v1/wheels/" + wheel] == tmp_path / "wheels" / wheel
-    assert len(uploads) == len(workflow.JOBS) + len(workflow.ONE_OFF_JOBS) + 3  # each wheel once, though two runtimes list it
+    # each wheel once, though two runtimes list it
+    assert len(uploads) == len(workflow.JOBS) + len(workflow.ONE_OFF_JOBS) + 3
     for variable in WHEEL_URIS_LOCAL:
         (validation,) = root_module["variable"][variable]["validation"]
         each, last = re.findall(r'regex\("(.+?)", ', validation["condition"])
@@ -428,7 +508,9 @@ def test_no_wildcard_resource_where_it_can_be_scoped():
     for where, statement in _iam_statements():
         if statement.get("effect") == "Deny":
             continue
-        if "*" in statement.get("resources", []):
+        resources = statement.get("resources", [])
+        # A list of ARNs; a for-expression (a string) builds scoped ARNs and is checked where it is made.
+        if isinstance(resources, list) and "*" in resources:
             actions = statement.get("actions", [])
             assert all(unscopable.match(a) for a in actions), f"{where}: '*' resource for {actions}"
 
@@ -585,3 +667,283 @@ def test_checkov_reports_no_failed_check():
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert "Failed checks: 0" in result.stdout
+
+
+# --- account-wide settings stay opt-in ------------------------------------------------------------
+
+
+def test_the_schedule_starts_disabled_until_the_source_secret_has_a_value(root_module):
+    variable = root_module["variable"]["schedule_enabled"]
+    assert variable["default"] is False
+    assert "secret" in variable["description"]
+    trigger = _resources(root_module, "aws_glue_trigger")["ingest_on_schedule"]
+    assert trigger["enabled"] == trigger["start_on_creation"] == "${var.schedule_enabled}"
+
+
+def test_catalog_encryption_is_not_taken_over_by_default(root_module):
+    # The Data Catalog encryption settings are one per account and region: a stack that sets them
+    # by default re-keys every other team's catalog with its own key.
+    assert root_module["variable"]["manage_catalog_encryption"]["default"] is False
+    (settings,) = _resources(root_module, "aws_glue_data_catalog_encryption_settings").values()
+    assert settings["count"] == "${var.manage_catalog_encryption ? 1 : 0}"
+
+
+# --- job logs: every group Glue may write to exists with a retention and the key ----------------
+
+
+def test_spark_jobs_choose_their_log_groups_with_the_glue_5_argument(root_module):
+    # Glue 5.0 ignores --continuous-log-logGroup; --custom-logGroup-prefix picks <prefix>/error|output.
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        arguments = job["default_arguments"]
+        assert "--continuous-log-logGroup" not in arguments, key
+        (command,) = job["command"]
+        if command["name"] == "glueetl":
+            assert arguments["--custom-logGroup-prefix"] == '${local.spark_log_group_prefix["' + key + '"]}'
+        else:
+            assert "--custom-logGroup-prefix" not in arguments, "Python shell logs to /aws-glue/python-jobs"
+
+
+def test_job_log_group_names_follow_glue_and_the_security_configuration(root_module):
+    local = root_module["locals"]
+    (security,) = _resources(root_module, "aws_glue_security_configuration").values()
+    assert security["name"] == "${local.security_configuration_name}"
+    assert _resources(root_module, "aws_iam_role")["job"]["name"] == "${local.job_role_names[each.key]}"
+    (encryption,) = security["encryption_configuration"]
+    assert encryption["cloudwatch_encryption"][0]["cloudwatch_encryption_mode"] == "SSE-KMS"
+    assert local["security_configuration_part"].endswith(
+        ': key => "${local.security_configuration_name}-role/${role}"}}'
+    )
+
+    bases = local["job_log_group_bases"]
+    part = '${local.security_configuration_part["%s"]}'
+    prefix = '${local.spark_log_group_prefix["%s"]}'
+    assert bases["ingest"] == ["/aws-glue/python-jobs/" + part % "ingest"]
+    for key in ("transform", "load"):
+        assert set(bases[key]) == {prefix % key, f"{prefix % key}/{part % key}", "/aws-glue/jobs/" + part % key}
+    assert set(bases) == set(workflow.JOBS_BY_KEY)
+    assert "setproduct(bases, [error, output])" in local["job_log_groups"]
+    assert local["python_shell_log_groups"] == ["/aws-glue/python-jobs/error", "/aws-glue/python-jobs/output"]
+
+
+def test_job_log_groups_keep_logs_for_log_retention_days_under_the_stack_key(root_module):
+    groups = _resources(root_module, "aws_cloudwatch_log_group")
+    assert groups["job"]["for_each"] == "${local.job_log_groups}"
+    for name in ("job", "python_shell_shared"):
+        assert groups[name]["name"] == "${each.key}"
+        assert groups[name]["retention_in_days"] == "${var.log_retention_days}", name
+        assert groups[name]["kms_key_id"] == "${aws_kms_key.data.arn}", name
+    # The unqualified Python shell groups are the account's, not this stack's: opt-in, kept on destroy.
+    assert root_module["variable"]["manage_python_shell_log_groups"]["default"] is False
+    assert groups["python_shell_shared"]["skip_destroy"] is True
+
+
+def test_job_roles_write_only_their_own_log_groups(root_module):
+    (common,) = [body for name, body in _policy_documents() if name == "job_common"]
+    (logs,) = [s for s in common["statement"] if any(a.startswith("logs:") for a in s["actions"])]
+    assert "local.job_log_group_names[each.key]" in logs["resources"]
+    names = root_module["locals"]["job_log_group_names"]
+    assert "local.job_log_groups" in names and 'key == "ingest" ? local.python_shell_log_groups' in names
+    for where, statement in _iam_statements():
+        assert "/aws-glue/*" not in str(statement.get("resources")), f"{where}: logs grant on every /aws-glue group"
+
+
+def _policy_documents():
+    for path in _terraform_files():
+        for block in _parse(path).get("data", []):
+            yield from block.get("aws_iam_policy_document", {}).items()
+
+
+def _console(expressions, tmp_path, extra_tf: str = "", extra_vars=None) -> list:
+    """Evaluate each expression with `terraform console` over variables.tf (no provider needed)."""
+    binary = _terraform_binary()
+    shutil.copy(TERRAFORM / "variables.tf", tmp_path / "variables.tf")
+    (tmp_path / "extra.tf").write_text(extra_tf)
+    wheels = '["gamboge-0.1.0-py3-none-any.whl"]'
+    variables = [
+        "-var",
+        "artifact_version=v1",
+        "-var",
+        f"python_shell_wheels={wheels}",
+        "-var",
+        f"spark_wheels={wheels}",
+    ]
+    variables += ["-var", 'source_db_cidr_blocks=["192.0.2.1/32"]']
+    for name, value in (extra_vars or {}).items():
+        variables += ["-var", f"{name}={value}"]
+    values = []
+    for expression in expressions:  # one process each: console answers only the last line of its input
+        result = subprocess.run(
+            [binary, f"-chdir={tmp_path}", "console", *variables],
+            input=expression + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        # console reports an invalid variable (a failed validation) as an error but still exits 0.
+        failed = result.returncode != 0 or "Error:" in result.stderr + result.stdout
+        assert not failed, f"{expression}: {result.stderr}{result.stdout}"
+        values.append(result.stdout.strip().splitlines()[-1])
+    return values
+
+
+def _log_group_locals() -> str:
+    """The log-group locals block of glue.tf, with the job keys iam.tf declares."""
+    text = (TERRAFORM / "glue.tf").read_text()
+    start = text.index("locals {", text.index("# --- log groups"))
+    end = text.index("\n}\n", start) + 3
+    return 'locals {\n  job_keys = toset(["ingest", "transform", "load"])\n}\n' + text[start:end]
+
+
+def test_job_log_group_names_evaluated_by_terraform(tmp_path):
+    (names,) = _console(["jsonencode(keys(local.job_log_groups))"], tmp_path, _log_group_locals())
+    assert set(json.loads(json.loads(names))) == {
+        f"{base}/{stream}"
+        for stream in ("error", "output")
+        for base in (
+            "/aws-glue/python-jobs/gamboge-dev-jobs-role/gamboge-dev-ingest-job",
+            "/aws-glue/gamboge-dev/transform",
+            "/aws-glue/gamboge-dev/transform/gamboge-dev-jobs-role/gamboge-dev-transform-job",
+            "/aws-glue/jobs/gamboge-dev-jobs-role/gamboge-dev-transform-job",
+            "/aws-glue/gamboge-dev/load",
+            "/aws-glue/gamboge-dev/load/gamboge-dev-jobs-role/gamboge-dev-load-job",
+            "/aws-glue/jobs/gamboge-dev-jobs-role/gamboge-dev-load-job",
+        )
+    }
+
+
+# --- the network plan holds for every vpc_cidr the validation allows ------------------------------
+
+ALLOWED_VPC_PREFIXES = range(16, 21)  # vpc_cidr: /16 (the largest VPC AWS allows) to /20
+
+
+def _cidrsubnet(prefix: str, newbits: int, netnum: int) -> ipaddress.IPv4Network:
+    """Terraform's cidrsubnet(), which fails when netnum does not fit in newbits."""
+    network = ipaddress.ip_network(prefix)
+    assert 0 <= netnum < 2**newbits, f"cidrsubnet({prefix}, {newbits}, {netnum}): netnum does not fit"
+    return list(network.subnets(new_prefix=network.prefixlen + newbits))[netnum]
+
+
+def _subnet_plan(root_module: dict, vpc_cidr: str) -> dict:
+    """The private and NAT subnet CIDRs network.tf computes, evaluated here for one vpc_cidr."""
+    local = root_module["locals"]
+    assert local["subnet_newbits"] == '${24 - tonumber(split("/", var.vpc_cidr)[1])}'
+    assert local["nat_subnet_netnum"] == "${pow(2, local.subnet_newbits) - 1}"
+    newbits = 24 - int(vpc_cidr.split("/")[1])
+    netnum = {"private": lambda index: index, "nat": lambda _: 2**newbits - 1}
+    private = _resources(root_module, "aws_subnet")["private"]
+    nat = _resources(root_module, "aws_subnet")["public_nat"]
+    assert private["cidr_block"] == "${cidrsubnet(var.vpc_cidr, local.subnet_newbits, count.index)}"
+    assert nat["cidr_block"] == "${cidrsubnet(var.vpc_cidr, local.subnet_newbits, local.nat_subnet_netnum)}"
+    return {
+        "private": [_cidrsubnet(vpc_cidr, newbits, netnum["private"](i)) for i in range(2)],
+        "nat": _cidrsubnet(vpc_cidr, newbits, netnum["nat"](None)),
+    }
+
+
+def test_vpc_cidr_validation_allows_slash_16_to_slash_20(root_module):
+    (validation,) = root_module["variable"]["vpc_cidr"]["validation"]
+    bounds = re.findall(r"(>=|<=) (\d+)", validation["condition"])
+    assert bounds == [(">=", str(min(ALLOWED_VPC_PREFIXES))), ("<=", str(max(ALLOWED_VPC_PREFIXES)))]
+    assert root_module["variable"]["vpc_cidr"]["default"].endswith("/16")
+
+
+@pytest.mark.parametrize("prefix", ALLOWED_VPC_PREFIXES)
+def test_subnets_fit_every_allowed_vpc_cidr(root_module, prefix):
+    vpc = ipaddress.ip_network(f"10.40.0.0/{prefix}")
+    plan = _subnet_plan(root_module, str(vpc))
+    subnets = [*plan["private"], plan["nat"]]
+    assert all(subnet.prefixlen == 24 and subnet.subnet_of(vpc) for subnet in subnets)
+    assert len(set(subnets)) == 3, f"/{prefix}: subnets overlap: {subnets}"
+
+
+def test_terraform_computes_the_same_subnets(root_module, tmp_path):
+    # The same check with terraform's own cidrsubnet() and the vpc_cidr validation itself.
+    text = (TERRAFORM / "network.tf").read_text()
+    start = text.rindex("locals {", 0, text.index("subnet_newbits"))
+    block = text[start : text.index("\n}\n", start) + 3]
+    nat = "cidrsubnet(var.vpc_cidr, local.subnet_newbits, local.nat_subnet_netnum)"
+    for prefix in ALLOWED_VPC_PREFIXES:
+        vpc_cidr = f"10.40.0.0/{prefix}"
+        expected = _subnet_plan(root_module, vpc_cidr)
+        (value,) = _console([nat], tmp_path, block, {"vpc_cidr": vpc_cidr})
+        assert json.loads(value) == str(expected["nat"])
+    for rejected in ("10.0.0.0/15", "10.40.0.0/21"):
+        with pytest.raises(AssertionError, match="vpc_cidr must be"):
+            _console(["var.vpc_cidr"], tmp_path, "", {"vpc_cidr": rejected})
+
+
+# --- every bucket name fits S3's 63 characters for every value the validations accept -------------
+
+S3_BUCKET_NAME_MAX = 63
+ACCOUNT_ID_LENGTH = 12
+
+
+def _validation_regex(root_module: dict, variable: str) -> str:
+    (validation,) = root_module["variable"][variable]["validation"]
+    match = re.search(r'regex\("(.+?)", var\.' + variable + r"\)", validation["condition"])
+    assert match, validation["condition"]
+    return match.group(1).replace("\\\\", "\\")
+
+
+def _longest_match(pattern: str) -> int:
+    """The most characters a string matching ``pattern`` can have (fails if unbounded)."""
+    import re._parser as regex_parser  # the parser behind re: the width of a pattern
+
+    shortest, longest = regex_parser.parse(pattern).getwidth()
+    assert longest < 1000, f"{pattern} accepts arbitrarily long values"
+    return longest
+
+
+def _longest(template: str, longest: dict) -> int:
+    """Length of ``template`` with each ${reference} at its longest."""
+    references = re.findall(r"\$\{([^}]+)\}", template)
+    assert set(references) <= set(longest), f"unknown references in {template}: {set(references) - set(longest)}"
+    return len(re.sub(r"\$\{[^}]+\}", "", template)) + sum(longest[r] for r in references)
+
+
+def test_the_validations_bound_the_name_parts(root_module):
+    assert _longest_match(_validation_regex(root_module, "project_name")) == 8
+    assert _longest_match(_validation_regex(root_module, "environment")) == 7
+    assert _longest_match(_validation_regex(root_module, "aws_region")) == 18
+    region = re.compile(_validation_regex(root_module, "aws_region"))
+    for name in ("eu-west-2", "us-east-1", "ap-southeast-1", "ap-northeast-3", "ca-central-1", "us-gov-west-1"):
+        assert region.fullmatch(name), f"{name} is a real region"
+    project = re.compile(_validation_regex(root_module, "project_name"))
+    assert project.fullmatch("gamboge") and not project.fullmatch("gamboge-"), "no bucket name with '--'"
+    (validation,) = root_module["variable"]["project_name"]["validation"]
+    assert 'strcontains(var.project_name, "--")' in validation["condition"]
+
+
+def test_every_bucket_name_fits_63_characters(root_module):
+    longest = {
+        "var.project_name": _longest_match(_validation_regex(root_module, "project_name")),
+        "var.environment": _longest_match(_validation_regex(root_module, "environment")),
+        # local.region is the provider's region, var.aws_region
+        "local.region": _longest_match(_validation_regex(root_module, "aws_region")),
+        "local.account_id": ACCOUNT_ID_LENGTH,
+        "each.key": max(len(key) for key in root_module["locals"]["lake_buckets"]),
+    }
+    assert root_module["locals"]["region"] == "${data.aws_region.current.name}"
+    longest["local.name_suffix"] = _longest(root_module["locals"]["name_suffix"], longest)
+    (bucket_module,) = root_module["module"].values()
+    names = [bucket_module["bucket_name"], _resources(root_module, "aws_s3_bucket")["access_logs"]["bucket"]]
+    for template in names:
+        assert _longest(template, longest) <= S3_BUCKET_NAME_MAX, f"{template} can reach {_longest(template, longest)}"
+    # The longest one is exactly at the limit: the validations are as loose as the names allow.
+    assert max(_longest(template, longest) for template in names) == S3_BUCKET_NAME_MAX
+
+
+@pytest.mark.parametrize(
+    ("variable", "accepted", "rejected"),
+    [
+        ("project_name", ["gamboge", "ab", "my-proj1"], ["gamboge-", "ab--c", "toolongxx", "1abc"]),
+        ("environment", ["dev", "staging", "prod2"], ["staging1", "d", "dev-1"]),
+        ("aws_region", ["eu-west-2", "ap-southeast-1", "us-gov-west-1"], ["eu-west", "xx-verylongname-1"]),
+    ],
+)
+def test_terraform_applies_the_name_validations(tmp_path, variable, accepted, rejected):
+    for value in accepted:
+        _console([f"var.{variable}"], tmp_path, "", {variable: value})
+    for value in rejected:
+        with pytest.raises(AssertionError, match="Invalid value for variable"):
+            _console([f"var.{variable}"], tmp_path, "", {variable: value})
