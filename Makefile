@@ -85,9 +85,10 @@ bench: install  ## benchmarks against raw PostgreSQL COPY and DuckDB (SCALE=1,10
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench --scale $(SCALE)
 
-docker-test:  ## run the unit tests inside the official AWS Glue 5 image (needs Docker)
+docker-test:  ## the suite, then the jobs started as Glue starts them, inside the official Glue 5 image (needs Docker)
 	docker build -f Dockerfile.glue -t gamboge-glue-test .
 	docker run --rm gamboge-glue-test
+	docker run --rm -e GAMBOGE_REAL_GLUE=1 gamboge-glue-test "python3 -m pytest -p no:cacheprovider tests/test_glue_launch.py"
 
 package: install  ## each Glue runtime's pinned wheels (requirements/*.txt) and the library wheel under dist/
 	$(BIN)/python -m shared.artifacts package

@@ -211,7 +211,8 @@ def run(key: str, argv: List[str], local: LocalAws, tmp: Path, timeout: float = 
     spec = workflow.job(key)
     record = tmp / f"standin-{uuid.uuid4().hex[:8]}.jsonl"
     if spec.glue_command == "pythonshell":
-        command = [str(PY39), *argv]
+        # Glue's Python shell is 3.9; the Glue 5 image has only its own 3.11.
+        command = [sys.executable if REAL_GLUE else str(PY39), *argv]
     elif REAL_GLUE:
         command = [sys.executable, *argv]
     else:

@@ -24,7 +24,9 @@ from shared import bookmarks, config, localpg, manifests, schema, storage, workf
 pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
 
 SCALE = 0.1  # the scale of the clean `gamboge run` the other whole-pipeline tests share
-needs_py39 = pytest.mark.skipif(not glue_launcher.PY39.exists(), reason="no .venv-py39 (make test builds it)")
+needs_py39 = pytest.mark.skipif(
+    not (glue_launcher.PY39.exists() or glue_launcher.REAL_GLUE), reason="no .venv-py39 (make test builds it)"
+)
 
 
 @pytest.fixture(scope="session")
