@@ -111,8 +111,9 @@ resource "aws_vpc_endpoint" "s3" {
 
 locals {
   # What the jobs in the VPC call: secrets, the Glue API (connections, workflow run properties),
-  # CloudWatch Logs, KMS (SSE-KMS objects and secrets), and STS for credential refresh.
-  interface_endpoint_services = toset(["secretsmanager", "glue", "logs", "kms", "sts"])
+  # CloudWatch Logs, CloudWatch metrics (--enable-metrics; there is no internet egress to reach
+  # it otherwise), KMS (SSE-KMS objects and secrets), and STS for credential refresh.
+  interface_endpoint_services = toset(["secretsmanager", "glue", "logs", "monitoring", "kms", "sts"])
 }
 
 resource "aws_vpc_endpoint" "interface" {

@@ -947,3 +947,14 @@ def test_terraform_applies_the_name_validations(tmp_path, variable, accepted, re
     for value in rejected:
         with pytest.raises(AssertionError, match="Invalid value for variable"):
             _console([f"var.{variable}"], tmp_path, "", {variable: value})
+
+
+def test_every_aws_service_a_job_calls_has_a_vpc_endpoint(root_module):
+    # No internet egress: a service without an endpoint is unreachable from the jobs' subnet.
+    (listed,) = re.findall(r"toset\(\[(.*)\]\)", root_module["locals"]["interface_endpoint_services"])
+    services = {name.strip(' "') for name in listed.split(",")}
+    assert {"secretsmanager", "glue", "logs", "kms", "sts"} <= services
+    metrics = [
+        k for k, j in _resources(root_module, "aws_glue_job").items() if "--enable-metrics" in j["default_arguments"]
+    ]
+    assert metrics and "monitoring" in services  # CloudWatch metrics of --enable-metrics
