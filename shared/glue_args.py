@@ -17,7 +17,7 @@ Imported by the ingest job: Python 3.9 compatible.
 """
 
 import sys
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 # Glue's own bookmark option and the key getResolvedOptions returns it under.
 BOOKMARK_FLAG = "--job-bookmark-option"
@@ -108,6 +108,33 @@ def to_argv(arguments: Mapping[str, Optional[str]], script: str = "job") -> List
     return out
 
 
-def fail_usage(job: str, exc: Exception) -> int:
+def start_job(
+    job: str,
+    argv: Sequence[str],
+    summary: str,
+    described: Mapping[str, str],
+    defaults: Mapping[str, Optional[str]],
+    glue_bookmark: bool = False,
+) -> Tuple[Optional[Dict[str, Optional[str]]], int]:
+    """What every job script does before its work: logging for CloudWatch, ``--help``, the
+    arguments as Glue parses them, a warning per unknown argument, the region of every AWS call.
+    Returns (arguments, 0), or (None, exit status) when the script ends here."""
+    from shared import aws, logs
+
+    logs.configure_for_job()
+    if wants_help(argv):
+        print(help_text(summary, described, defaults, glue_bookmark))
+        return None, 0
+    try:
+        arguments = resolve(argv, defaults)
+    except ArgumentError as exc:
+        return None, fail_usage(job, exc)
+    for name in unknown_project_arguments(argv, defaults):
+        logs.get(job).warning("ignoring unknown argument --%s", name)
+    aws.use_region(arguments.get("aws_region"))
+    return arguments, 0
+
+
+def fail_usage(job: str, exc: object) -> int:
     print(f"{job}: {exc}", file=sys.stderr)
     return EXIT_USAGE

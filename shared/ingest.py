@@ -39,7 +39,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from shared import aws, bookmarks, config, faults, glue_args, logs, manifests, schema, storage, workflow, workflow_run
+from shared import bookmarks, config, faults, glue_args, logs, manifests, schema, storage, workflow, workflow_run
 
 JOB = "ingest"
 SUMMARY = "Glue Python shell job: ToteSys PostgreSQL to landing JSON Lines, incremental, one snapshot per run."
@@ -858,18 +858,16 @@ def described_arguments() -> Dict[str, str]:
 
 def glue_main(argv: List[str]) -> int:
     """glue_jobs/ingest_totesys.py: ``argv`` is the whole ``sys.argv`` Glue built."""
-    logs.configure_for_job()
-    defaults = dict(argument_defaults(), **workflow_run.ARGUMENTS)
-    if glue_args.wants_help(argv):
-        print(glue_args.help_text(SUMMARY, described_arguments(), defaults, glue_bookmark=True))
-        return 0
-    try:
-        arguments = glue_args.resolve(argv, defaults)
-    except glue_args.ArgumentError as exc:
-        return glue_args.fail_usage("ingest", exc)
-    for name in glue_args.unknown_project_arguments(argv, defaults):
-        log.warning("ignoring unknown argument --%s", name)
-    aws.use_region(arguments.get("aws_region"))
+    arguments, status = glue_args.start_job(
+        "ingest",
+        argv,
+        SUMMARY,
+        described_arguments(),
+        dict(argument_defaults(), **workflow_run.ARGUMENTS),
+        glue_bookmark=True,
+    )
+    if arguments is None:
+        return status
     return run_job(arguments)
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Dict, List, Optional
 
-from shared import aws, config, glue_args, logs, workflow, workflow_run
+from shared import config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("load")
 SUMMARY = "Glue 5.0 Spark job: processed-zone batches to the PostgreSQL warehouse over JDBC, each exactly once."
@@ -53,18 +53,11 @@ def glue_main(argv: List[str]) -> int:
     from shared.load import LoadError
     from shared.warehouse import SchemaMismatch
 
-    logs.configure_for_job()
-    accepted = dict(defaults(), **workflow_run.ARGUMENTS)
-    if glue_args.wants_help(argv):
-        print(glue_args.help_text(SUMMARY, described(), accepted))
-        return 0
-    try:
-        arguments = glue_args.resolve(argv, accepted)
-    except glue_args.ArgumentError as exc:
-        return glue_args.fail_usage("load", exc)
-    for name in glue_args.unknown_project_arguments(argv, accepted):
-        log.warning("ignoring unknown argument --%s", name)
-    aws.use_region(arguments.get("aws_region"))
+    arguments, status = glue_args.start_job(
+        "load", argv, SUMMARY, described(), dict(defaults(), **workflow_run.ARGUMENTS)
+    )
+    if arguments is None:
+        return status
     try:
         problem = workflow_run.missing_upstream(arguments, workflow_run.PROCESSED_MANIFEST, arguments["processed_uri"])
         if problem:

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from shared import aws, bookmarks, config, glue_args, logs, workflow, workflow_run
+from shared import bookmarks, config, glue_args, logs, workflow, workflow_run
 
 JOB = workflow.job("transform")
 SUMMARY = "Glue 5.0 Spark job: landing JSON Lines to the Parquet star schema, cataloged."
@@ -60,18 +60,11 @@ def glue_main(argv: List[str]) -> int:
     from shared.job_session import GlueRuntimeMissing
     from shared.transform import TransformError
 
-    logs.configure_for_job()
-    accepted = dict(defaults(), **workflow_run.ARGUMENTS)
-    if glue_args.wants_help(argv):
-        print(glue_args.help_text(SUMMARY, JOB.arguments, accepted, glue_bookmark=True))
-        return 0
-    try:
-        arguments = glue_args.resolve(argv, accepted)
-    except glue_args.ArgumentError as exc:
-        return glue_args.fail_usage("transform", exc)
-    for name in glue_args.unknown_project_arguments(argv, accepted):
-        log.warning("ignoring unknown argument --%s", name)
-    aws.use_region(arguments.get("aws_region"))
+    arguments, status = glue_args.start_job(
+        "transform", argv, SUMMARY, JOB.arguments, dict(defaults(), **workflow_run.ARGUMENTS), glue_bookmark=True
+    )
+    if arguments is None:
+        return status
     try:
         problem = workflow_run.missing_upstream(arguments, workflow_run.LANDING_MANIFEST, arguments["landing_uri"])
         if problem:

@@ -233,19 +233,13 @@ def setup(
 
 def glue_main(argv: Sequence[str]) -> int:
     """glue_jobs/warehouse_setup.py: ``argv`` is the whole ``sys.argv`` Glue built."""
-    logs.configure_for_job()
     accepted: Dict[str, Optional[str]] = {name: None for name in JOB.arguments}
-    if glue_args.wants_help(argv):
-        print(glue_args.help_text(SUMMARY, JOB.arguments, accepted))
-        return 0
-    try:
-        arguments = glue_args.resolve(argv, accepted)
-    except glue_args.ArgumentError as exc:
-        return glue_args.fail_usage("warehouse_setup", exc)
+    arguments, status = glue_args.start_job("warehouse_setup", argv, SUMMARY, JOB.arguments, accepted)
+    if arguments is None:
+        return status
     missing = [name for name in JOB.arguments if name != "aws_region" and not arguments.get(name)]
     if missing:
         return glue_args.fail_usage("warehouse_setup", "missing " + ", ".join("--" + name for name in missing))
-    aws.use_region(arguments.get("aws_region"))
     try:
         done = setup(
             arguments["master_secret_id"],
