@@ -55,7 +55,7 @@ class Bench:
             if self.event_log:
                 os.environ["PYSPARK_SUBMIT_ARGS"] = profile.event_log_conf(self.event_log)
             started = time.perf_counter()
-            from shared.spark import local_session
+            from gamboge.spark.session import local_session
 
             self._spark = local_session("gamboge-bench", with_jdbc=True)
             self._spark.range(1).count()
@@ -84,7 +84,7 @@ class Bench:
         path = self.profile_dir / f"pyspy-{stage}-scale-{_key(scale)}.txt"
         self.profiles[stage] = {"scale": _key(scale), "pyspy_raw": path}
         if stage == "transform":
-            import shared.transform  # noqa: F401 - imported now, so the snapshot is the code that runs
+            import gamboge.transform.transform  # noqa: F401 - imported now, so the snapshot is the code that runs
 
             profile.snapshot_transform_source(path)
         return path
@@ -425,7 +425,7 @@ def render_profile(stage: str, summary: Dict[str, Any]) -> str:
     spy = summary.get("pyspy", {})
     if spy.get("available") and spy["main_thread_pipeline_step_pct"]:
         lines += [
-            f"py-spy, main thread ({spy['main_thread_all_samples']} samples at 50 Hz), by step of `shared/run.py`:",
+            f"py-spy, main thread ({spy['main_thread_all_samples']} samples at 50 Hz), by step of `dev/run.py`:",
             "",
             "| step | % of samples |",
             "|---|---|",
@@ -435,7 +435,7 @@ def render_profile(stage: str, summary: Dict[str, Any]) -> str:
     if spy.get("available") and spy["main_thread_phase_pct"]:
         lines += [
             f"py-spy, main thread inside `transform.run` ({spy['main_thread_samples']} samples), by phase "
-            "(the `# ---` sections of shared/transform.py):",
+            "(the `# ---` sections of shared/gamboge/transform/transform.py):",
             "",
             "| phase | % of samples |",
             "|---|---|",

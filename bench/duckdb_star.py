@@ -1,6 +1,6 @@
 """The star schema computed by DuckDB from the same landing files: the transform's yardstick.
 
-The same semantics as shared/star.py for a full build: dimensions from the latest version of each
+The same semantics as shared/gamboge/transform/star.py for a full build: dimensions from the latest version of each
 source row (highest last_updated, then the newest landing run), facts as one row per distinct
 version (a SHA-256 content hash over the fact columns, as the transform computes it) with the
 derived date and time columns, a contiguous dim_date over every date a fact references, currency
@@ -18,8 +18,8 @@ from typing import Dict, List
 import duckdb
 import pyarrow as pa
 import pycountry
-
-from shared import schema, star
+from gamboge.common import schema
+from gamboge.transform import star
 
 TYPES = {
     schema.INT: "INTEGER",

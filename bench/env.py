@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Dict, Iterator
 
 import psycopg
-
-from shared import config, localpg
-from shared.seed import seed_source
+from gamboge.common import config
+from gamboge.dev import localpg
+from gamboge.dev.seed import seed_source
 
 
 def machine() -> Dict[str, object]:

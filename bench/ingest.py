@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Dict
 
 import psycopg
-
-from shared import manifests, schema, storage
+from gamboge import LIBRARY_ROOT
+from gamboge.common import schema
+from gamboge.lake import manifests, storage
 
 REPO = Path(__file__).resolve().parent.parent
 JOB_SCRIPT = REPO / "glue_jobs" / "ingest_totesys.py"
@@ -48,7 +49,7 @@ print(status, usage.ru_maxrss)  # ru_maxrss is in KiB on Linux
 def run_ingest_job(dsn: str, landing_uri: str, compression: str = "none") -> Dict[str, Any]:
     """Run the job script as a child process; return its manifest totals, wall time and peak RSS."""
     with tempfile.TemporaryDirectory(prefix="gamboge-bench-state-") as state:
-        env = dict(os.environ, GAMBOGE_SOURCE_DSN=dsn, PYTHONPATH=str(REPO))
+        env = dict(os.environ, GAMBOGE_SOURCE_DSN=dsn, PYTHONPATH=str(LIBRARY_ROOT))
         argv = [
             sys.executable,
             str(JOB_SCRIPT),
@@ -140,7 +141,7 @@ def bench_ingest(dsn: str, landing_uri: str) -> Dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from shared import config
+    from gamboge.common import config
 
     print(json.dumps(bench_ingest(config.source_dsn(), sys.argv[1] if len(sys.argv) > 1 else config.landing_uri())))
 

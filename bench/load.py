@@ -1,4 +1,4 @@
-"""Load benchmark: rows/s of ``shared.load.run`` against raw ``COPY … FROM STDIN`` of the same rows.
+"""Load benchmark: rows/s of ``gamboge.load.load.run`` against raw ``COPY … FROM STDIN`` of the same rows.
 
 A synthetic processed zone shaped like ToteSys at ``scale`` (scale 1 ≈ 12k sales orders, 5k
 purchase orders, one transaction and one payment per order; every key valid) is written with
@@ -32,12 +32,16 @@ from typing import Dict, List, Sequence
 import psycopg
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+from gamboge.common import config, schema
+from gamboge.common.schema import quote_ident
+from gamboge.dev import localpg
+from gamboge.lake import manifests, storage
+from gamboge.load import load
+from gamboge.transform import star
+from gamboge.warehouse import warehouse
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-
-from shared import config, load, localpg, manifests, schema, star, storage, warehouse
-from shared.schema import quote_ident
 
 SALES_PER_SCALE = 12_000
 PURCHASES_PER_SCALE = 5_000
@@ -260,7 +264,7 @@ def measure_load(spark: SparkSession, scale: float) -> Dict[str, object]:
 def bench_load(scales: Sequence[float], runs: int = 3, spark: SparkSession = None) -> List[Dict[str, object]]:
     """Per scale, the median of ``runs``: load vs COPY rows/s and their ratio (target ≥ 0.5)."""
     if spark is None:
-        from shared.spark import local_session
+        from gamboge.spark.session import local_session
 
         spark = local_session("gamboge-bench-load", with_jdbc=True)
     results = []

@@ -14,8 +14,8 @@ from typing import Dict, List
 
 import pandas as pd
 import pycountry
-
-from shared import schema, star
+from gamboge.common import schema
+from gamboge.transform import star
 
 RUN_ID = re.compile(r"([^/]+)-[0-9]+\.jsonl(\.gz)?$")
 CENT = Decimal("0.01")

@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from gamboge import LIBRARY_ROOT
+from gamboge.common import config
+from gamboge.dev.simulate import simulate
+
 from bench import profile
 from bench.transform import spread
-from shared import config
-from shared.simulate import simulate
 
 REPO = Path(__file__).resolve().parent.parent
-GAMBOGE = [sys.executable, "-m", "shared.cli"]
+GAMBOGE = [sys.executable, "-m", "gamboge.cli"]
 
 
 def gamboge_run(env: Dict[str, str], pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
@@ -72,7 +74,7 @@ def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="home-", dir=str(cluster.root)))
         env = dict(
             os.environ,
-            PYTHONPATH=str(REPO),
+            PYTHONPATH=str(LIBRARY_ROOT),
             **{
                 config.ENV_SOURCE_DSN: source,
                 config.ENV_WAREHOUSE_DSN: warehouse,

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-TRANSFORM_SOURCE = Path(__file__).resolve().parent.parent / "shared" / "transform.py"
+TRANSFORM_SOURCE = Path(__file__).resolve().parent.parent / "shared" / "gamboge" / "transform" / "transform.py"
 
 
 def pyspy_binary() -> Optional[str]:
@@ -65,18 +65,18 @@ def stop_pyspy(process: Optional[subprocess.Popen]) -> None:
 
 
 def source_snapshot(raw: Path) -> Path:
-    """Where the copy of shared/transform.py that a profiled run executes is kept beside its stacks."""
+    """Where the copy of gamboge/transform/transform.py that a profiled run executes is kept beside its stacks."""
     return raw.with_name(raw.name + ".transform.py")
 
 
 def snapshot_transform_source(raw: Path) -> None:
-    """Copy shared/transform.py as it is now: line numbers in the stacks refer to this text, and
+    """Copy shared/gamboge/transform/transform.py as it is now: line numbers in the stacks refer to this text, and
     the file may change under a long benchmark."""
     source_snapshot(raw).write_text(TRANSFORM_SOURCE.read_text())
 
 
 def _phase(frame: str, source: List[str]) -> str:
-    """The ``# --- phase ---`` comment of shared/transform.py above a frame's line in ``run``."""
+    """The ``# --- phase ---`` comment of shared/gamboge/transform/transform.py above a frame's line in ``run``."""
     match = re.search(r":(\d+)\)$", frame)
     if not match:
         return frame
@@ -93,7 +93,7 @@ def _phase(frame: str, source: List[str]) -> str:
 def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
     """Collapsed stacks (``--idle --threads``) → where the driver's wall time goes.
 
-    The main thread's innermost frame in shared/transform.py says which phase of ``transform.run``
+    The main thread's innermost frame in shared/gamboge/transform/transform.py says which phase of ``transform.run``
     the wall clock is in; the worker threads' innermost project frames say what the per-table
     work does, and how much of it is a py4j round trip to the JVM."""
     if not raw.exists():
@@ -115,10 +115,10 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
         project = [f for f in frames if "(shared/" in f]
         if thread == "MainThread":
             main_all += n
-            in_pipeline = [f for f in frames if "(shared/run.py" in f]
+            in_pipeline = [f for f in frames if "(shared/gamboge/dev/run.py" in f]
             if in_pipeline:
-                steps[re.sub(r" \(shared/run.py:\d+\)$", "", in_pipeline[-1])] += n
-            in_run = [f for f in frames if "(shared/transform.py" in f and f.startswith("run")]
+                steps[re.sub(r" \(shared/gamboge/dev/run.py:\d+\)$", "", in_pipeline[-1])] += n
+            in_run = [f for f in frames if "(shared/gamboge/transform/transform.py" in f and f.startswith("run")]
             if in_run:
                 main_total += n
                 main[_phase(in_run[-1], source)] += n

@@ -3,7 +3,7 @@
 The landing zone comes from one full ingest of the seeded source at the scale. Each run builds the
 star schema three ways, each into its own fresh folder:
 
-- the transform job (``shared.transform_cli.execute``) in a fresh lake, on a Spark session started
+- the transform job (``shared.transform_job.execute``) in a fresh lake, on a Spark session started
   once for the whole benchmark (its start-up is reported separately);
 - bench/duckdb_star.py: the same tables in DuckDB SQL;
 - bench/pandas_star.py: the same tables in pandas, at scales up to PANDAS_MAX_SCALE only.
@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from gamboge.common import config, glue_args
+from gamboge.lake import bookmarks, manifests, storage
+
 from bench import duckdb_star, pandas_star, profile
-from shared import bookmarks, config, glue_args, manifests, storage
 
 PANDAS_MAX_SCALE = 10
 
@@ -34,7 +36,7 @@ def landing_files(landing_uri: str) -> Dict[str, List[str]]:
 
 def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
     """The transform job over ``landing_uri`` into a fresh lake; seconds and rows per star table."""
-    from shared import transform_cli
+    from gamboge.transform import transform_job
 
     arguments = {
         "landing_uri": landing_uri,
@@ -54,7 +56,7 @@ def run_transform_job(spark, landing_uri: str, lake_uri: str, pyspy_output: Opti
         cpu_before = profile.jvm_cpu(jvm) if jvm else {}
         started_ms = time.time() * 1000
         started = time.perf_counter()
-        summary = transform_cli.execute(arguments, spark=spark)
+        summary = transform_job.execute(arguments, spark=spark)
         seconds = time.perf_counter() - started
         window = (started_ms, time.time() * 1000)
         jvm_cpu_s = profile.jvm_cpu_between(cpu_before, profile.jvm_cpu(jvm) if jvm else {})

@@ -5,7 +5,7 @@ Thin: the whole sys.argv Glue built goes to the stage; `--help` lists the argume
 
 import sys
 
-from shared.load_cli import glue_main
+from gamboge.load.load_job import glue_main
 
 if __name__ == "__main__":
     sys.exit(glue_main(sys.argv))

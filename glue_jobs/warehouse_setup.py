@@ -7,7 +7,7 @@ Thin: the whole sys.argv Glue built goes to the library.
 
 import sys
 
-from shared.warehouse_role import glue_main
+from gamboge.warehouse.warehouse_role import glue_main
 
 if __name__ == "__main__":
     sys.exit(glue_main(sys.argv))

@@ -1,10 +1,10 @@
 # Athena over the star schema: one workgroup whose settings clients cannot override, so every
 # query result is written encrypted to the results bucket; and one named query per file in
-# shared/sql/athena (the same SQL `gamboge` runs locally on DuckDB). Adding a .sql file there adds
+# shared/gamboge/sql/athena (the same SQL `gamboge` runs locally on DuckDB). Adding a .sql file there adds
 # a named query here on the next apply.
 
 locals {
-  athena_sql_dir     = "${path.module}/../shared/sql/athena"
+  athena_sql_dir     = "${path.module}/../shared/gamboge/sql/athena"
   athena_query_files = fileset(local.athena_sql_dir, "*.sql")
 }
 
@@ -35,7 +35,7 @@ resource "aws_athena_named_query" "star_schema" {
   for_each = local.athena_query_files
 
   name        = trimsuffix(each.value, ".sql")
-  description = "shared/sql/athena/${each.value}"
+  description = "shared/gamboge/sql/athena/${each.value}"
   workgroup   = aws_athena_workgroup.analytics.id
   database    = aws_glue_catalog_database.star_schema.name
   query       = file("${local.athena_sql_dir}/${each.value}")

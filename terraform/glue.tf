@@ -1,6 +1,6 @@
-# The three Glue jobs of shared/workflow.py, their connections, the catalog database and the
+# The three Glue jobs of shared/gamboge/common/workflow.py, their connections, the catalog database and the
 # security configuration. Names, script paths, commands and argument names here must match
-# shared/workflow.py JOBS; tests/test_terraform.py parses this file and fails on any drift.
+# shared/gamboge/common/workflow.py JOBS; tests/test_terraform.py parses this file and fails on any drift.
 
 locals {
   # Repo path of each job script (workflow.JOBS[...].script). `make deploy` uploads each one to
@@ -201,7 +201,7 @@ resource "aws_glue_job" "ingest" {
     "--TempDir" = "s3://${local.temp_bucket}/ingest/"
     # The Python shell takes S3 wheels in --extra-py-files, not in --additional-python-modules.
     "--extra-py-files" = local.python_shell_wheel_uris
-    # shared/workflow.py JOBS["ingest"].arguments
+    # shared/gamboge/common/workflow.py JOBS["ingest"].arguments
     "--aws_region"          = var.aws_region
     "--source_secret_id"    = aws_secretsmanager_secret.totesys.arn
     "--landing_uri"         = local.landing_uri
@@ -247,7 +247,7 @@ resource "aws_glue_job" "transform" {
     "--custom-logGroup-prefix"          = local.spark_log_group_prefix["transform"]
     "--enable-spark-ui"                 = "true"
     "--spark-event-logs-path"           = "s3://${local.temp_bucket}/spark-ui/transform/"
-    # shared/workflow.py JOBS["transform"].arguments
+    # shared/gamboge/common/workflow.py JOBS["transform"].arguments
     "--aws_region"          = var.aws_region
     "--landing_uri"         = local.landing_uri
     "--processed_uri"       = local.processed_uri
@@ -294,7 +294,7 @@ resource "aws_glue_job" "load" {
     "--custom-logGroup-prefix"          = local.spark_log_group_prefix["load"]
     "--enable-spark-ui"                 = "true"
     "--spark-event-logs-path"           = "s3://${local.temp_bucket}/spark-ui/load/"
-    # shared/workflow.py JOBS["load"].arguments
+    # shared/gamboge/common/workflow.py JOBS["load"].arguments
     "--aws_region"      = var.aws_region
     "--processed_uri"   = local.processed_uri
     "--connection_name" = aws_glue_connection.warehouse.name

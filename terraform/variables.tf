@@ -6,7 +6,7 @@
 # project_name (8), environment (7) and region (18) the validations below accept.
 
 variable "project_name" {
-  description = "Prefix of every resource name. Glue jobs, triggers and the workflow are named <project_name>-<environment>-<key>, as shared/workflow.py resource_name() builds them."
+  description = "Prefix of every resource name. Glue jobs, triggers and the workflow are named <project_name>-<environment>-<key>, as shared/gamboge/common/workflow.py resource_name() builds them."
   type        = string
   default     = "gamboge"
 

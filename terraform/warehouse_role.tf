@@ -6,10 +6,10 @@
 #   aws glue start-job-run --job-name "$(terraform -chdir=terraform output -raw warehouse_setup_job_name)"
 #
 # It connects as the master user, creates or updates gamboge_loader (LOGIN, CONNECT on the
-# database, USAGE + CREATE on the star schema's schema, nothing else; shared/warehouse_role.py),
+# database, USAGE + CREATE on the star schema's schema, nothing else; shared/gamboge/warehouse/warehouse_role.py),
 # and writes host, port, dbname, username and password to the loader secret. Its role is the
 # only one that may read the master secret. No trigger starts it: it is not part of the workflow
-# (shared/workflow.py ONE_OFF_JOBS; tests/test_terraform.py checks it against this file).
+# (shared/gamboge/common/workflow.py ONE_OFF_JOBS; tests/test_terraform.py checks it against this file).
 
 locals {
   # Repo path of each one-off job script (workflow.ONE_OFF_JOBS[...].script), uploaded by `make deploy`.
@@ -140,7 +140,7 @@ resource "aws_glue_job" "warehouse_setup" {
     "--TempDir" = "s3://${local.temp_bucket}/warehouse_setup/"
     # The Python shell takes S3 wheels in --extra-py-files, not in --additional-python-modules.
     "--extra-py-files" = local.python_shell_wheel_uris
-    # shared/workflow.py ONE_OFF_JOBS["warehouse_setup"].arguments
+    # shared/gamboge/common/workflow.py ONE_OFF_JOBS["warehouse_setup"].arguments
     "--aws_region"       = var.aws_region
     "--master_secret_id" = local.warehouse_secret_arn
     "--loader_secret_id" = aws_secretsmanager_secret.warehouse_loader.arn

@@ -1,4 +1,4 @@
-# The Glue workflow: the same graph `gamboge run` executes locally (shared/workflow.py, the
+# The Glue workflow: the same graph `gamboge run` executes locally (shared/gamboge/common/workflow.py, the
 # `after` field of each job). SCHEDULED -> ingest; ingest SUCCEEDED -> transform;
 # transform SUCCEEDED -> load.
 #

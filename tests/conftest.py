@@ -11,8 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from shared import localpg
+from gamboge.dev import localpg
 
 REPO = Path(__file__).resolve().parent.parent
 TOTESYS_DATA = REPO.parent / "shared" / "totesys-data"
@@ -43,7 +42,7 @@ def fresh_db(pg_server):
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session (configured like Glue 5.0) for the whole test run."""
-    from shared.spark import local_session
+    from gamboge.spark.session import local_session
 
     os.environ.setdefault("GAMBOGE_SPARK_MASTER", "local[2]")
     os.environ.setdefault("GAMBOGE_SPARK_DRIVER_MEMORY", "2g")
@@ -85,7 +84,7 @@ def aws(moto_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
-    from shared import storage
+    from gamboge.lake import storage
 
     storage.reset_clients()
     yield

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Dict, List, Mapping, NamedTuple, Optional
 
 import hcl2
-
-from shared import workflow
+from gamboge import LIBRARY_ROOT
+from gamboge.common import workflow
 
 REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
@@ -96,7 +96,7 @@ class LocalAws(NamedTuple):
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the moto server's dummy credentials
-            PYTHONPATH=str(REPO),
+            PYTHONPATH=str(LIBRARY_ROOT),
             GAMBOGE_LOG_FORMAT="json",
             GAMBOGE_SPARK_MASTER="local[2]",
             GAMBOGE_SPARK_DRIVER_MEMORY="2g",

@@ -34,9 +34,8 @@ def _record(call: str, **fields) -> None:
 def install() -> None:
     import awsglue.context
     import awsglue.job
+    from gamboge.common import aws
     from pyspark.sql import SparkSession
-
-    from shared import aws
 
     class StandInGlueContext:
         def __init__(self, spark_context, **options):
@@ -87,8 +86,8 @@ def install() -> None:
 
 def main() -> None:
     script, *arguments = sys.argv[1:]
-    sys.path.insert(0, str(REPO))
-    from shared.spark import local_session
+    sys.path.insert(0, str(REPO / "shared"))
+    from gamboge.spark.session import local_session
 
     local_session("glue-standin", with_jdbc=True)  # Glue's Spark is up before the script starts
     install()

@@ -2,7 +2,9 @@
 
 import gzip
 
-from shared import glue_args, ingest, manifests, storage
+from gamboge.common import glue_args
+from gamboge.ingest import ingest
+from gamboge.lake import manifests, storage
 
 
 def ingest_run(lake, **options):

@@ -1,4 +1,4 @@
-"""The offline artifacts of each Glue runtime (shared/artifacts.py, `make package`, `make lock`).
+"""The offline artifacts of each Glue runtime (shared/gamboge/ops/artifacts.py, `make package`, `make lock`).
 
 Fast tests hold the lock files to pyproject.toml and the closure check to its rules on tiny wheels
 made here. The slow test builds the real artifacts and installs each runtime's set, with pip's
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from gamboge.ops import artifacts
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from shared import artifacts
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,7 +66,7 @@ def test_glue_5_gets_boto3_from_the_runtime_and_the_python_shell_from_its_artifa
 
 
 def test_every_glue_job_has_exactly_one_runtime():
-    from shared import workflow
+    from gamboge.common import workflow
 
     keys = [key for target in artifacts.RUNTIMES for key in target.jobs]
     assert sorted(keys) == sorted(spec.key for spec in workflow.JOBS + workflow.ONE_OFF_JOBS)
@@ -168,9 +167,9 @@ def test_each_runtimes_artifacts_install_without_an_index_and_import(tmp_path):
     index = artifacts.package(dist)
     checks = {
         # The ingest job's whole import path, and psycopg's binary implementation (the cp39 wheel).
-        "glue-python-shell-3.9": "import boto3, psycopg, shared.ingest; assert psycopg.pq.__impl__ == 'binary'",
+        "glue-python-shell-3.9": "import boto3, psycopg, gamboge.ingest.ingest; assert psycopg.pq.__impl__ == 'binary'",
         # The Spark jobs' own dependencies; boto3 and pyspark are the runtime's.
-        "glue-5.0": "import psycopg, pycountry, shared.schema; assert psycopg.pq.__impl__ == 'binary'",
+        "glue-5.0": "import psycopg, pycountry, gamboge.common.schema; assert psycopg.pq.__impl__ == 'binary'",
     }
     for target in artifacts.RUNTIMES:
         venv = tmp_path / target.key

@@ -12,8 +12,11 @@ import logging
 
 import psycopg
 import pytest
-
-from shared import bookmarks, config, ingest, load, manifests, storage, transform, transform_cli
+from gamboge.common import config
+from gamboge.ingest import ingest
+from gamboge.lake import bookmarks, manifests, storage
+from gamboge.load import load
+from gamboge.transform import transform, transform_job
 
 pytest.register_assert_rewrite("workspaces")
 from workspaces import with_password  # noqa: E402 - after the rewrite hook
@@ -82,7 +85,7 @@ def manifest_body(table, uri, rows):
 
 
 def transform_all(spark):
-    return transform_cli.execute(dict(transform_cli.defaults(), max_reject_ratio="1"), spark=spark)
+    return transform_job.execute(dict(transform_job.defaults(), max_reject_ratio="1"), spark=spark)
 
 
 def reasons(summary):
@@ -120,7 +123,7 @@ def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_goes_through(lake
 def test_too_many_rejects_fail_the_batch_and_write_nothing(lake, spark):
     land("currency", [currency(1, "GBP"), currency(2, **{"currency_id": "two"})])
     with pytest.raises(transform.TransformError, match="1 of 2 landed rows were rejected"):
-        transform_cli.execute(transform_cli.defaults(), spark=spark)
+        transform_job.execute(transform_job.defaults(), spark=spark)
     assert manifests.list_run_ids(config.processed_uri()) == []
 
 

@@ -5,9 +5,8 @@ import copy
 import uuid
 
 import boto3
-
-from shared import schema
-from shared.catalog import FileCatalog, GlueCatalog, hive_type, same_table_input, table_input
+from gamboge.common import schema
+from gamboge.transform.catalog import FileCatalog, GlueCatalog, hive_type, same_table_input, table_input
 
 LOCATION = "s3://lake/processed"
 

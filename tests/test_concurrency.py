@@ -25,9 +25,12 @@ from collections import Counter
 
 import psycopg
 import pytest
-
-from shared import bookmarks, config, load, manifests, schema, seed, warehouse
-from shared.run import EXIT_LOCKED, RunLock, RunLocked
+from gamboge.common import config, schema
+from gamboge.dev import seed
+from gamboge.dev.run import EXIT_LOCKED, RunLock, RunLocked
+from gamboge.lake import bookmarks, manifests
+from gamboge.load import load
+from gamboge.warehouse import warehouse
 
 pytest.register_assert_rewrite("workspaces", "ingest_runs")
 from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
@@ -49,7 +52,7 @@ def start(workspace, argv, out_dir, name, **extra_env):
     out = open(out_dir / f"{name}.out", "w")  # noqa: SIM115 - closed by finish()
     err = open(out_dir / f"{name}.err", "w")  # noqa: SIM115 - closed by finish()
     process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", *argv],
+        [sys.executable, "-m", "gamboge.cli", *argv],
         stdout=out,
         stderr=err,
         text=True,

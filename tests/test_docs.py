@@ -5,8 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared import cli, workflow
-from shared.schema_cli import README_BEGIN, README_END, mermaid_diagram
+from gamboge.cli import main as cli
+from gamboge.cli.schema import README_BEGIN, README_END, mermaid_diagram
+from gamboge.common import workflow
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -32,5 +33,5 @@ def test_every_gamboge_command_in_the_readme_exists_and_has_help():
     used = set(re.findall(r"^gamboge ([a-z]+)", README, flags=re.M)) | set(re.findall(r"`gamboge ([a-z]+)", README))
     assert used <= commands, used - commands
     for name in sorted(used):
-        result = subprocess.run([sys.executable, "-m", "shared.cli", name, "--help"], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-m", "gamboge.cli", name, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage: gamboge" in result.stdout, name

@@ -16,10 +16,11 @@ import boto3
 import glue_launcher
 import psycopg
 import pytest
+from gamboge.common import config, schema
+from gamboge.dev import localpg
+from gamboge.lake import bookmarks, manifests, storage, workflow_run
 from test_bad_input import currency, land
 from workspaces import warehouse_checksums
-
-from shared import bookmarks, config, localpg, manifests, schema, storage, workflow_run
 
 pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
 
@@ -197,7 +198,7 @@ class moto_storage:  # noqa: N801 - used as a context manager
         os.environ.update(
             AWS_ENDPOINT_URL=self.aws.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"
         )
-        from shared import aws as shared_aws
+        from gamboge.common import aws as shared_aws
 
         self.region = shared_aws.region()
         shared_aws.use_region(self.aws.region)
@@ -209,7 +210,7 @@ class moto_storage:  # noqa: N801 - used as a context manager
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        from shared import aws as shared_aws
+        from gamboge.common import aws as shared_aws
 
         shared_aws.use_region(self.region)
         storage.reset_clients()
@@ -286,7 +287,7 @@ def test_every_job_script_has_a_help_listing_its_arguments(script):
     )
     assert result.returncode == 0, result.stderr
     key = {"ingest_totesys.py": "ingest", "transform_star_schema.py": "transform", "load_warehouse.py": "load"}[script]
-    from shared import workflow
+    from gamboge.common import workflow
 
     for name in workflow.job(key).arguments:
         assert f"--{name}\n" in result.stdout

@@ -5,8 +5,11 @@ import os
 
 import psycopg
 import pytest
-
-from shared import bookmarks, bookmarks_cli, ingest, manifests, schema, storage
+from gamboge import LIBRARY_ROOT
+from gamboge.cli import bookmarks as bookmarks_cli
+from gamboge.common import schema
+from gamboge.ingest import ingest
+from gamboge.lake import bookmarks, manifests, storage
 
 pytest.register_assert_rewrite("ingest_runs")
 from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
@@ -381,7 +384,7 @@ def test_the_job_script_runs_under_python_3_9(source, lake):
     import subprocess
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=repo, GAMBOGE_SOURCE_DSN=source)
+    env = dict(os.environ, PYTHONPATH=str(LIBRARY_ROOT), GAMBOGE_SOURCE_DSN=source)
     argv = [PY39, os.path.join(repo, "glue_jobs", "ingest_totesys.py"), "--JOB_NAME", "gamboge-ingest"]
     argv += ["--landing_uri", lake["landing_uri"], "--state_uri", lake["state_uri"]]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)

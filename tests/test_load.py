@@ -17,8 +17,11 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from shared import faults, load, load_cli, manifests, schema, star, storage, warehouse
+from gamboge.common import faults, schema
+from gamboge.lake import manifests, storage
+from gamboge.load import load, load_job
+from gamboge.transform import star
+from gamboge.warehouse import warehouse
 
 pytestmark = pytest.mark.spark
 
@@ -136,7 +139,7 @@ def processed_uri(tmp_path):
 # --- DDL ------------------------------------------------------------------------------------------
 def test_sql_file_is_the_rendered_ddl():
     assert warehouse.SQL_FILE.read_text() == warehouse.render_ddl(), (
-        "shared/sql/warehouse.sql is stale: regenerate it from shared.warehouse.render_ddl()"
+        "shared/gamboge/sql/warehouse.sql is stale: regenerate it from gamboge.warehouse.warehouse.render_ddl()"
     )
 
 
@@ -267,7 +270,7 @@ def test_kill_before_commit_leaves_the_warehouse_unchanged_and_the_rerun_loads_o
 
     env = dict(os.environ, **{faults.ENV_CRASH_AT: load.CRASH_BEFORE_COMMIT})
     env.update(GAMBOGE_SPARK_MASTER="local[1]", GAMBOGE_SPARK_DRIVER_MEMORY="1g")
-    command = [sys.executable, "-m", "shared.cli", "load", "--processed_uri", processed_uri]
+    command = [sys.executable, "-m", "gamboge.cli", "load", "--processed_uri", processed_uri]
     crashed = subprocess.run(
         command + ["--warehouse_dsn", fresh_db], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
     )
@@ -295,7 +298,7 @@ def test_a_fact_key_without_a_dimension_row_is_named_and_nothing_is_loaded(spark
     assert all(count == 0 for count, _ in checksums(fresh_db).values())
     assert staging_tables(fresh_db) == []
     # The job's entry point turns it into a non-zero exit.
-    assert load_cli.glue_main(["load_warehouse.py", "--processed_uri", processed_uri, "--warehouse_dsn", fresh_db]) == 1
+    assert load_job.glue_main(["load_warehouse.py", "--processed_uri", processed_uri, "--warehouse_dsn", fresh_db]) == 1
 
 
 def test_an_unreachable_warehouse_is_a_clear_error(spark, pg_server, processed_uri):

@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import psycopg
-
-from shared import localpg
+from gamboge.dev import localpg
 
 
 def _gamboge(home, *argv, env_extra=None):
@@ -14,7 +13,7 @@ def _gamboge(home, *argv, env_extra=None):
     env.pop("GAMBOGE_SOURCE_DSN", None)
     env.pop("GAMBOGE_WAREHOUSE_DSN", None)
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "shared.cli", *argv], capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "gamboge.cli", *argv], capture_output=True, text=True, env=env)
 
 
 def test_db_up_is_idempotent_and_prints_both_dsns(tmp_path):
@@ -61,13 +60,13 @@ def test_missing_binaries_name_what_to_install(tmp_path, monkeypatch):
 
 
 def test_help_explains_every_command():
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "gamboge.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "db" in result.stdout and "GAMBOGE_SOURCE_DSN" in result.stdout
 
 
 def test_missing_java_names_what_to_install(monkeypatch):
-    from shared.spark import local_session
+    from gamboge.spark.session import local_session
 
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")

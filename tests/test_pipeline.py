@@ -7,10 +7,13 @@ import uuid
 
 import psycopg
 import pytest
-
-from shared import bookmarks, config, ingest, manifests, schema, seed, simulate, storage, transform_cli
-from shared.catalog import FileCatalog
-from shared.query import named_query_sql, run_sql
+from gamboge.common import config, schema
+from gamboge.dev import seed, simulate
+from gamboge.ingest import ingest
+from gamboge.lake import bookmarks, committed, manifests, storage
+from gamboge.ops.query import named_query_sql, run_sql
+from gamboge.transform import transform_job
+from gamboge.transform.catalog import FileCatalog
 
 pytestmark = pytest.mark.spark
 
@@ -40,7 +43,7 @@ def _ingest(**extra):
 
 
 def _transform(spark):
-    return transform_cli.execute(transform_cli.defaults(), spark=spark)
+    return transform_job.execute(transform_job.defaults(), spark=spark)
 
 
 def _source(dsn, sql):
@@ -148,8 +151,8 @@ def test_rejects_are_quarantined_with_reason_and_source_file(lake, first_batch, 
         run_id,
         {"job": "ingest", "empty": False, "tables": {"currency": {"rows": 3, "files": [{"uri": bad_file, "rows": 3}]}}},
     )
-    arguments = dict(transform_cli.defaults(), max_reject_ratio="1")
-    summary = transform_cli.execute(arguments, spark=spark)
+    arguments = dict(transform_job.defaults(), max_reject_ratio="1")
+    summary = transform_job.execute(arguments, spark=spark)
     assert summary["landed"] == {"currency": 3} and summary["rejected"] == {"currency": 2}
     rejects = [
         json.loads(line)
@@ -183,7 +186,7 @@ def test_a_batch_of_only_known_versions_writes_nothing_and_finishes(lake, first_
 def test_a_failed_dimension_build_leaves_no_fact_file_and_the_rerun_heals(lake, first_batch, spark, monkeypatch):
     """Facts are built beside the dimensions: when a dimension fails, the fact files already
     published for the batch are deleted before the error surfaces, and a rerun commits the batch."""
-    from shared import transform
+    from gamboge.transform import transform
 
     simulate.simulate(lake["source"], days=1, seed_value=11)
     _ingest()
@@ -201,10 +204,10 @@ def test_a_failed_dimension_build_leaves_no_fact_file_and_the_rerun_heals(lake, 
         for fact in ("fact_sales_order", "fact_purchase_order", "fact_payment")
         for uri in storage.list_uris(f"{processed}/{fact}", suffix=".parquet")
     }
-    assert on_disk <= transform._committed_fact_files(processed)
+    assert on_disk <= committed.committed_fact_files(processed)
 
     healed = _transform(spark)
     assert healed["batch_id"] is not None
     assert healed["tables"]["fact_sales_order"]["rows"] > 0
-    committed = transform._committed_fact_files(processed)
-    assert set(healed["tables"]["fact_sales_order"]["files"]) <= committed
+    readable = committed.committed_fact_files(processed)
+    assert set(healed["tables"]["fact_sales_order"]["files"]) <= readable

@@ -8,9 +8,10 @@ import uuid
 
 import psycopg
 import pytest
-
-from shared import config, manifests, schema, seed, simulate, storage
-from shared.run import EXIT_LOCKED, RunLock
+from gamboge.common import config, schema
+from gamboge.dev import seed, simulate
+from gamboge.dev.run import EXIT_LOCKED, RunLock
+from gamboge.lake import manifests, storage
 
 pytestmark = pytest.mark.spark
 
@@ -41,7 +42,7 @@ def workspace(pg_server, tmp_path_factory):
 def gamboge_run(workspace, **extra_env):
     env = dict(workspace["env"], **extra_env)
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", "run"], capture_output=True, text=True, env=env, timeout=900
+        [sys.executable, "-m", "gamboge.cli", "run"], capture_output=True, text=True, env=env, timeout=900
     )
 
 
@@ -126,8 +127,8 @@ def test_a_crash_in_transform_keeps_ingest_output_and_the_next_run_completes(wor
 
 
 def test_compaction_merges_loaded_files_and_the_pipeline_goes_on(workspace, first_run):
-    from shared.catalog import FileCatalog
-    from shared.query import run_sql
+    from gamboge.ops.query import run_sql
+    from gamboge.transform.catalog import FileCatalog
 
     lake = workspace["env"]["GAMBOGE_LAKE"]
     fact_root = f"{config.processed_uri(lake)}/fact_payment"
@@ -146,7 +147,7 @@ def test_compaction_merges_loaded_files_and_the_pipeline_goes_on(workspace, firs
     before_files, before_rows = per_partition(), run_sql(totals, catalog)[1]
     assert max(before_files.values()) > 1
     compacted = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "compact"], capture_output=True, text=True, env=workspace["env"]
+        [sys.executable, "-m", "gamboge.cli", "compact"], capture_output=True, text=True, env=workspace["env"]
     )
     assert compacted.returncode == 0, compacted.stderr
     assert set(per_partition().values()) == {1} and per_partition().keys() == before_files.keys()

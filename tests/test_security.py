@@ -10,8 +10,7 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
-
-from shared import secrets
+from gamboge.common import db_secrets as secrets
 
 pytest.register_assert_rewrite("workspaces")
 from workspaces import HOSTILE, PASSWORD_MARKER, gamboge  # noqa: E402 - after the rewrite hook

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from shared import cli, schema
-from shared.seed import seed_source
-from shared.simulate import simulate
+from gamboge.cli import main as cli
+from gamboge.common import schema
+from gamboge.dev.seed import seed_source
+from gamboge.dev.simulate import simulate
 
 # The ToteSys snapshots beside the repo (read only, for the optional comparison at the end).
 LIVE_PARQUET = (

@@ -1,6 +1,6 @@
 """The terraform under terraform/ against the code: one cannot drift from the other.
 
-shared/workflow.py declares the jobs, their scripts, Glue commands, arguments and the trigger graph
+shared/gamboge/common/workflow.py declares the jobs, their scripts, Glue commands, arguments and the trigger graph
 once; these tests parse the terraform with python-hcl2 and fail when either side changes alone.
 They also hold the security invariants a reviewer looks for (no plaintext secret, no needless
 wildcard resource), and run terraform / checkov when those tools are present.
@@ -16,12 +16,14 @@ from pathlib import Path
 
 import hcl2
 import pytest
-
-from shared import artifacts, bookmarks, deploy, schema, workflow
+from gamboge import SQL_DIR
+from gamboge.common import schema, workflow
+from gamboge.lake import bookmarks
+from gamboge.ops import artifacts, deploy
 
 REPO = Path(__file__).resolve().parent.parent
 TERRAFORM = REPO / "terraform"
-ATHENA_SQL = REPO / "shared" / "sql" / "athena"
+ATHENA_SQL = SQL_DIR / "athena"
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
 # Glue's own job parameters terraform may pass besides the workflow's arguments. Anything else in
@@ -217,7 +219,7 @@ def test_glue_arguments_every_job_needs(root_module):
 
 
 def test_spark_does_not_use_the_glue_catalog_as_its_metastore(root_module):
-    # The catalog is written through boto3 (shared/catalog.py). Spark's Glue metastore client would
+    # The catalog is written through boto3 (shared/gamboge/transform/catalog.py). Spark's Glue metastore client would
     # only add a start-up path that may try to create a "default" database the role cannot create.
     for key, job in _resources(root_module, "aws_glue_job").items():
         assert "--enable-glue-datacatalog" not in job["default_arguments"], key
@@ -226,7 +228,7 @@ def test_spark_does_not_use_the_glue_catalog_as_its_metastore(root_module):
             assert not resource.endswith(":database/default"), f"{where}: grant on the default database"
 
 
-# Which local holds the comma-separated S3 URIs of each runtime's wheels (shared/artifacts.py).
+# Which local holds the comma-separated S3 URIs of each runtime's wheels (shared/gamboge/ops/artifacts.py).
 WHEEL_URIS_LOCAL = {"python_shell_wheels": "python_shell_wheel_uris", "spark_wheels": "spark_wheel_uris"}
 
 
@@ -400,8 +402,8 @@ def test_named_queries_come_from_every_file_in_shared_sql_athena(root_module):
         assert (ATHENA_SQL / name).read_text().strip(), f"{name} is empty"
 
     local = root_module["locals"]
-    assert local["athena_sql_dir"] == "${path.module}/../shared/sql/athena"
-    assert (TERRAFORM / "../shared/sql/athena").resolve() == ATHENA_SQL.resolve()
+    assert local["athena_sql_dir"] == "${path.module}/../shared/gamboge/sql/athena"
+    assert (TERRAFORM / "../shared/gamboge/sql/athena").resolve() == ATHENA_SQL.resolve()
     assert local["athena_query_files"] == '${fileset(local.athena_sql_dir, "*.sql")}'
     (query,) = _resources(root_module, "aws_athena_named_query").values()
     assert query["for_each"] == "${local.athena_query_files}"

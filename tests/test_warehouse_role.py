@@ -18,8 +18,11 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
-
-from shared import load, localpg, secrets, warehouse, warehouse_role
+from gamboge import LIBRARY_ROOT
+from gamboge.common import db_secrets as secrets
+from gamboge.dev import localpg
+from gamboge.load import load
+from gamboge.warehouse import warehouse, warehouse_role
 
 REPO = Path(__file__).resolve().parent.parent
 PY39 = REPO / ".venv-py39" / "bin" / "python"
@@ -305,7 +308,7 @@ def test_the_job_script_sets_up_the_role(python, server, warehouse_db, secret_id
     argv = [python, str(REPO / "glue_jobs" / "warehouse_setup.py"), "--JOB_NAME", "gamboge-warehouse_setup"]
     argv += ["--master_secret_id", master, "--loader_secret_id", loader, "--warehouse_host", "127.0.0.1"]
     argv += ["--warehouse_port", str(server.port), "--warehouse_dbname", warehouse_db]
-    env = dict(os.environ, PYTHONPATH=str(REPO), GAMBOGE_LOG_FORMAT="json")
+    env = dict(os.environ, PYTHONPATH=str(LIBRARY_ROOT), GAMBOGE_LOG_FORMAT="json")
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
 
     assert done.returncode == 0, done.stderr
@@ -323,7 +326,7 @@ def test_the_job_script_sets_up_the_role(python, server, warehouse_db, secret_id
 
 
 def test_the_setup_job_is_not_in_the_workflow():
-    from shared import workflow
+    from gamboge.common import workflow
 
     spec = workflow.one_off_job("warehouse_setup")
     assert spec.key not in workflow.JOBS_BY_KEY and spec.after is None

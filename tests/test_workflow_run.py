@@ -6,8 +6,10 @@ import sys
 import uuid
 
 import boto3
+from gamboge import LIBRARY_ROOT
+from gamboge.dev import seed
+from gamboge.lake import manifests, workflow_run
 
-from shared import manifests, seed, workflow_run
 from tests.conftest import REPO
 
 
@@ -27,7 +29,7 @@ def test_the_ingest_script_records_its_manifest_on_the_workflow_run(aws, fresh_d
     seed.seed_source(fresh_db, scale=0.02, seed=1)
     run = _workflow_run()
     lake = tmp_path.as_uri()
-    env = dict(os.environ, GAMBOGE_SOURCE_DSN=fresh_db, PYTHONPATH=str(REPO))
+    env = dict(os.environ, GAMBOGE_SOURCE_DSN=fresh_db, PYTHONPATH=str(LIBRARY_ROOT))
     result = subprocess.run(
         [
             sys.executable,

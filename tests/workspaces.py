@@ -16,8 +16,8 @@ import uuid
 
 import psycopg
 import pytest
-
-from shared import schema, seed
+from gamboge.common import schema
+from gamboge.dev import seed
 
 # Every workspace connects with this password. The embedded server trusts 127.0.0.1, so the runs
 # succeed, and tests/test_security.py greps everything a run printed or wrote for it.
@@ -136,7 +136,7 @@ class Sources:
 def gamboge(workspace, *argv, **extra_env):
     """`gamboge ARGV…` as a user runs it, in the workspace's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "shared.cli", *argv],
+        [sys.executable, "-m", "gamboge.cli", *argv],
         capture_output=True,
         text=True,
         env=dict(workspace["env"], **extra_env),

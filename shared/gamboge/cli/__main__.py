@@ -1,0 +1,7 @@
+"""``python -m gamboge.cli``: the ``gamboge`` command."""
+
+import sys
+
+from gamboge.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""Load processed-zone batches into the PostgreSQL warehouse (Glue Spark job, JDBC).
+
+Dimensions are upserted and fact versions appended, each batch in one transaction together with
+its load-log row, so a batch is loaded exactly once. When Glue started the run the warehouse is
+the Glue JDBC connection ``--connection_name``; locally GAMBOGE_WAREHOUSE_DSN, ``--warehouse_dsn``
+or the embedded server.
+"""
+
+import argparse
+import json
+from typing import Dict, List, Optional
+
+from gamboge.common import config, glue_args, logs, workflow
+from gamboge.lake import workflow_run
+
+JOB = workflow.job("load")
+SUMMARY = "Glue 5.0 Spark job: processed-zone batches to the PostgreSQL warehouse over JDBC, each exactly once."
+log = logs.get("load")
+LOCAL_ARGUMENTS = {
+    "warehouse_dsn": "warehouse DSN for local runs (default: GAMBOGE_WAREHOUSE_DSN or the embedded server)"
+}
+
+
+def defaults() -> Dict[str, Optional[str]]:
+    return {"aws_region": None, "processed_uri": config.processed_uri(), "connection_name": None, "warehouse_dsn": None}
+
+
+def described() -> Dict[str, str]:
+    return dict(JOB.arguments, **LOCAL_ARGUMENTS)
+
+
+def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
+    """Run the load with resolved arguments; inside Job.init/commit when Glue started it."""
+    from gamboge.load import load
+    from gamboge.spark import job_session
+
+    session = job_session.start("gamboge-load", arguments, spark=spark, with_jdbc=True)
+    target = None
+    if arguments.get("connection_name") and session.glue_context is not None:
+        target = load.warehouse_from_glue(session.glue_context, arguments["connection_name"])
+    summary = load.run(
+        session.spark,
+        processed_uri=arguments["processed_uri"],
+        warehouse_dsn=arguments.get("warehouse_dsn") or (None if target else config.warehouse_dsn()),
+        target=target,
+    )
+    session.commit()
+    return summary
+
+
+def glue_main(argv: List[str]) -> int:
+    """glue_jobs/load_warehouse.py: ``argv`` is the whole ``sys.argv`` Glue built."""
+    from gamboge.load.load import LoadError
+    from gamboge.spark.job_session import GlueRuntimeMissing
+    from gamboge.warehouse.warehouse import SchemaMismatch
+
+    arguments, status = glue_args.start_job(
+        "load", argv, SUMMARY, described(), dict(defaults(), **workflow_run.ARGUMENTS)
+    )
+    if arguments is None:
+        return status
+    try:
+        problem = workflow_run.missing_upstream(arguments, workflow_run.PROCESSED_MANIFEST, arguments["processed_uri"])
+        if problem:
+            raise LoadError(problem)
+        summary = execute(arguments)
+    except (LoadError, SchemaMismatch, GlueRuntimeMissing) as exc:
+        log.error(str(exc))
+        return 1
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    meanings = described()
+    for name, default in defaults().items():
+        parser.add_argument("--" + name, dest=name, default=default, help=f"{meanings[name]} (default: {default})")
+
+
+def main(args: argparse.Namespace) -> int:
+    return glue_main(glue_args.to_argv({name: getattr(args, name) for name in defaults()}, "gamboge load"))

@@ -1,0 +1,119 @@
+"""Landing JSON Lines → typed source rows, and rejects with a reason for everything that does not fit.
+
+``read_landing`` is the source function (I/O); ``validate`` is pure: it splits a raw string-typed
+DataFrame into typed good rows and reject rows (source file, raw record, reason), so every rule is
+testable without files.
+"""
+
+import functools
+import operator
+from typing import List, Tuple
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from gamboge.common import schema
+from gamboge.transform.spark_schemas import CORRUPT_RECORD, landing_read_schema, spark_type
+
+SOURCE_FILE = "_source_file"
+LANDING_RUN_ID = "_landing_run_id"
+LINE_ORDER = "_line_order"
+REJECT_COLUMNS = ["table", "source_file", "reason", "record"]
+
+
+def read_landing(spark: SparkSession, table: schema.Table, uris: List[str]) -> DataFrame:
+    """Read the landing files a manifest names, as strings, with lineage columns."""
+    raw = (
+        spark.read.schema(landing_read_schema(table))
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
+        .json(uris)
+    )
+    file_name = F.regexp_extract(F.input_file_name(), r"([^/]+)$", 1)
+    return raw.withColumns(
+        {
+            SOURCE_FILE: F.input_file_name(),
+            # Files are named <run_id>-<n>.jsonl[.gz]: the run id orders versions of one row.
+            LANDING_RUN_ID: F.regexp_extract(file_name, r"^(.*)-[0-9]+\.jsonl(\.gz)?$", 1),
+            LINE_ORDER: F.monotonically_increasing_id(),
+        }
+    )
+
+
+def _typed(column: schema.Column) -> Column:
+    raw = F.col(column.name)
+    if column.type == schema.BOOL:
+        # Spark's string→boolean cast also accepts 't', 'yes', '1': JSON only has true/false.
+        return F.when(raw.isin("true", "false"), raw == F.lit("true"))
+    if column.type == schema.TIMESTAMP:
+        # ISO-8601 as PostgreSQL renders it: milliseconds present or (when zero) omitted.
+        ok = raw.rlike(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+        return F.when(ok, raw.cast("timestamp"))
+    if column.type == schema.TEXT_DATE:
+        return F.when(raw.rlike(r"^\d{4}-\d{2}-\d{2}$"), raw.cast("date"))
+    if column.type == schema.INT:
+        return F.when(raw.rlike(r"^-?\d+$"), raw.cast("int"))
+    return raw.cast(spark_type(column.type))
+
+
+def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
+    """(condition, message) for each way a raw value of ``column`` can be unusable."""
+    raw = F.col(column.name)
+    problems = []
+    if not column.nullable:
+        problems.append((raw.isNull(), F.lit(f"{column.name}: missing or null in a NOT NULL column")))
+    problems.append(
+        (
+            raw.isNotNull() & _typed(column).isNull(),
+            F.concat(F.lit(f"{column.name}: cannot read "), F.to_json(F.array(raw)), F.lit(f" as {column.type}")),
+        )
+    )
+    return problems
+
+
+def is_rejected(table: schema.Table) -> Column:
+    """True when a raw landing row cannot be used. A plain boolean, cheap to evaluate on every row:
+    the wording of the reason (``reject_reason``) is only computed for the rows that need one."""
+    conditions = [condition for c in table.columns for condition, _ in _problems(c)]
+    return functools.reduce(operator.or_, conditions, F.col(CORRUPT_RECORD).isNotNull())
+
+
+def reject_reason(table: schema.Table) -> Column:
+    """Why a raw landing row cannot be used ('' when it can): every problem of the row, joined."""
+    # concat_ws skips NULLs: only the problems that apply are joined.
+    column_problems = F.concat_ws(
+        "; ", *[F.when(condition, message) for c in table.columns for condition, message in _problems(c)]
+    )
+    # A line that is not JSON has no columns to judge: one reason says it all.
+    return F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
+
+
+REJECTED = "_rejected"
+
+
+def with_verdicts(raw: DataFrame, table: schema.Table) -> DataFrame:
+    """Raw landing rows, each marked rejected or not. Pure."""
+    return raw.withColumn(REJECTED, is_rejected(table))
+
+
+def split_judged(judged: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
+    """Rows marked by ``with_verdicts`` → (typed rows, rejects with their reason). Pure."""
+    good = judged.filter(~F.col(REJECTED)).select(
+        *[_typed(c).alias(c.name) for c in table.columns], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
+    )
+    record = F.coalesce(
+        F.col(CORRUPT_RECORD),
+        F.to_json(F.struct(*[F.col(c) for c in table.column_names]), {"ignoreNullFields": "false"}),
+    )
+    rejects = judged.filter(F.col(REJECTED)).select(
+        F.lit(table.name).alias("table"),
+        F.col(SOURCE_FILE).alias("source_file"),
+        reject_reason(table).alias("reason"),
+        record.alias("record"),
+    )
+    return good, rejects
+
+
+def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
+    """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
+    return split_judged(with_verdicts(raw, table), table)
