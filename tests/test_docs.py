@@ -35,3 +35,12 @@ def test_every_gamboge_command_in_the_readme_exists_and_has_help():
     for name in sorted(used):
         result = subprocess.run([sys.executable, "-m", "gamboge.cli", name, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage: gamboge" in result.stdout, name
+
+
+def test_every_command_help_describes_the_command_not_the_module_internals():
+    parser = cli.build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    for name, _, summary in cli.COMMANDS:
+        description = commands.choices[name].description
+        assert description.rstrip(".").lower() == summary.lower(), name
+        assert "\n" not in description, name  # one sentence, not the module's design notes

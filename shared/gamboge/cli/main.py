@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, module_name, help_text in COMMANDS:
         module = importlib.import_module(module_name)
-        command = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        # The module docstring is for whoever reads the code; --help says what the command does.
+        command = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
         module.configure_parser(command)
         command.set_defaults(_module=module)
     return parser
