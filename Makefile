@@ -13,7 +13,7 @@ PYTEST_FLAGS ?=
 PY39_PATH = glue_jobs/ingest_totesys.py glue_jobs/warehouse_setup.py shared/gamboge/__init__.py \
 	shared/gamboge/common shared/gamboge/lake shared/gamboge/ingest shared/gamboge/warehouse
 
-.PHONY: install run test test-all lint bench docker-test package lock deploy clean help
+.PHONY: install run test test-unit test-all lint bench docker-test package lock deploy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -49,6 +49,9 @@ PYSPARK_PIN = $(shell grep -o '"pyspark==[^"]*"' pyproject.toml | tr -d '"')
 
 test: install .venv-py39/.installed  ## the default test suite (skips slow scale/fault-matrix tests)
 	$(BIN)/python -m pytest -m 'not slow' $(PYTEST_FLAGS)
+
+test-unit: install  ## the fast tier: no PostgreSQL, no Spark, no subprocess (tests/unit, seconds)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_FLAGS)
 
 test-all: install .venv-py39/.installed  ## every test, including slow scale and fault-matrix tests
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
