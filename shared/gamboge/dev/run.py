@@ -130,7 +130,7 @@ def run_ingest() -> Dict[str, Any]:
     new = [r for r in manifests.list_run_ids(landing) if r not in before]
     if not new:
         return {"run_id": None, "tables": {}}
-    body = manifests.read_manifest(manifests.manifest_uri(landing, new[-1]))
+    body = dict(manifests.read_landing_manifest(manifests.manifest_uri(landing, new[-1])))
     return body
 
 
