@@ -178,7 +178,8 @@ BOOKMARK_KINDS: Dict[str, Kind] = {"ingest": INGEST_BOOKMARK, "transform": TRANS
 
 def manifest_kind(document: Mapping[str, Any], where: str) -> Kind:
     """The kind of a manifest, from the stage that wrote it (its ``job``)."""
-    kind = MANIFEST_KINDS.get(document.get("job"))
+    job = document.get("job")
+    kind = MANIFEST_KINDS.get(job) if isinstance(job, str) else None
     if kind is None:
         raise ContractError(
             f"{where}: not a manifest this version reads: job {document.get('job')!r}, expected one of "
