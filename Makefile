@@ -60,9 +60,10 @@ test-all: install .venv-py39/.installed  ## every test, including slow scale and
 CHECKOV_VERSION := 3.3.30
 CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
 
-lint: install $(CHECKOV_STAMP)  ## ruff, format check, bandit, Python 3.9 ingest path, terraform fmt/validate, checkov
+lint: install $(CHECKOV_STAMP)  ## ruff, format check, mypy, bandit, Python 3.9 ingest path, terraform fmt/validate, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy  # shared/gamboge, configured in pyproject.toml
 	$(BIN)/bandit -q -r shared glue_jobs -ll
 	$(BIN)/vermin --no-tips --violations -t=3.9- $(PY39_PATH)
 	@if [ -n "$(PY39)" ]; then $(PY39) -m compileall -q $(PY39_PATH) >/dev/null && echo "python3.9 compiles the Python-shell path"; \

@@ -43,7 +43,7 @@ class RunLock:
 
     def __init__(self, path: Path):
         self.path = path
-        self.handle = None
+        self.handle: Any = None
 
     def __enter__(self) -> "RunLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,11 +103,12 @@ def prepare_source(scale: float) -> Dict[str, Any]:
 
     dsn = config.source_dsn()
     with psycopg.connect(dsn) as conn:
+        # EXISTS returns one row: fetchone() is never None here.
         has_rows = (
-            conn.execute(
+            conn.execute(  # type: ignore[index]
                 "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'sales_order')"
             ).fetchone()[0]
-            and conn.execute("SELECT EXISTS (SELECT 1 FROM sales_order)").fetchone()[0]
+            and conn.execute("SELECT EXISTS (SELECT 1 FROM sales_order)").fetchone()[0]  # type: ignore[index]
         )
     if not has_rows:
         _say(f"seeding ToteSys at scale {scale} (the source is empty)")
@@ -130,7 +131,7 @@ def run_ingest() -> Dict[str, Any]:
     new = [r for r in manifests.list_run_ids(landing) if r not in before]
     if not new:
         return {"run_id": None, "tables": {}}
-    body = manifests.read_manifest(manifests.manifest_uri(landing, new[-1]))
+    body = dict(manifests.read_landing_manifest(manifests.manifest_uri(landing, new[-1])))
     return body
 
 
@@ -229,7 +230,7 @@ def _shown(dsn: str) -> str:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     params = conninfo_to_dict(dsn)
-    return make_conninfo(**{k: v for k, v in params.items() if k != "password"}) if "password" in params else dsn
+    return make_conninfo("", **{k: v for k, v in params.items() if k != "password"}) if "password" in params else dsn
 
 
 def where_things_are() -> str:

@@ -17,6 +17,7 @@ import math
 import sys
 import time
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from gamboge import SQL_DIR
 from gamboge.common import config, logs, schema
@@ -81,7 +82,8 @@ def is_business_day(day: date) -> bool:
 
 def business_days_from(first: date, count: int) -> list[date]:
     """``count`` working days starting at ``first`` (or the next working day after it)."""
-    days, day = [], first
+    days: list[date] = []
+    day = first
     while len(days) < count:
         if is_business_day(day):
             days.append(day)
@@ -91,7 +93,8 @@ def business_days_from(first: date, count: int) -> list[date]:
 
 def business_days_until(last: date, count: int) -> list[date]:
     """``count`` working days ending at ``last`` (or the working day before it)."""
-    days, day = [], last
+    days: list[date] = []
+    day = last
     while len(days) < count:
         if is_business_day(day):
             days.append(day)
@@ -146,7 +149,7 @@ def generate_days(conn, scale: float, launch_designs: int = 0, launch_at: dateti
     Returns the rows each step touched: ``{"designs": n, ..., "flip_payments": n}``, plus
     ``paid_on_insert``: new payments already paid because they fell due within the days.
     """
-    params = {f"{table}_max_id": max_id for table, max_id in max_ids(conn).items()}
+    params: dict[str, Any] = {f"{table}_max_id": max_id for table, max_id in max_ids(conn).items()}
     params.update(
         sales_per_day=SALES_ORDERS_PER_DAY * scale,
         purchases_per_day=PURCHASE_ORDERS_PER_DAY * scale,

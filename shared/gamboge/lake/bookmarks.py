@@ -4,13 +4,18 @@ Python-shell jobs have no Glue bookmarks, and the transform's "which manifests d
 ours to keep too. ``<state>/<job>/bookmark.json`` holds one JSON object per job; writing it is
 the job's last step, after its data and manifest are durable.
 
+What a bookmark holds is a contract (``gamboge.lake.contracts``: IngestBookmark, TransformBookmark):
+``save`` stamps the format of the job's bookmark, ``load`` checks it and refuses a format this
+version does not know.
+
 Imported by the ingest job: Python 3.9 compatible.
 """
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Literal, Mapping, Optional, cast, overload
 
-from gamboge.lake import storage
+from gamboge.lake import contracts, storage
+from gamboge.lake.contracts import Bookmark, IngestBookmark, TransformBookmark
 
 ENABLE = "job-bookmark-enable"
 DISABLE = "job-bookmark-disable"
@@ -22,15 +27,30 @@ def bookmark_uri(state_uri: str, job: str) -> str:
     return storage.join(state_uri, job, "bookmark.json")
 
 
-def load(state_uri: str, job: str) -> Dict[str, Any]:
+def _load(state_uri: str, job: str) -> Dict[str, Any]:
+    kind = contracts.bookmark_kind(job)
     uri = bookmark_uri(state_uri, job)
     if not storage.exists(uri):
         return {}
-    return json.loads(storage.read_text(uri))
+    # A bookmark with no format was written before formats existed: it reads as format 1.
+    return contracts.checked(json.loads(storage.read_text(uri)), kind, uri)
 
 
-def save(state_uri: str, job: str, bookmark: Dict[str, Any]) -> None:
-    storage.write_text(bookmark_uri(state_uri, job), json.dumps(bookmark, indent=2, sort_keys=True, default=str))
+@overload
+def load(state_uri: str, job: Literal["ingest"]) -> IngestBookmark: ...
+@overload
+def load(state_uri: str, job: Literal["transform"]) -> TransformBookmark: ...
+@overload
+def load(state_uri: str, job: str) -> Bookmark: ...
+def load(state_uri: str, job: str) -> Bookmark:
+    """The job's bookmark, ``{}`` if it has none; refuses a format this version does not know."""
+    return cast(Bookmark, _load(state_uri, job))
+
+
+def save(state_uri: str, job: str, bookmark: Mapping[str, Any]) -> None:
+    """Write the job's bookmark with the current format of its kind."""
+    document = contracts.stamped(bookmark, contracts.bookmark_kind(job))
+    storage.write_text(bookmark_uri(state_uri, job), json.dumps(document, indent=2, sort_keys=True, default=str))
 
 
 def reset(state_uri: str, job: str, table: Optional[str] = None) -> bool:
@@ -41,7 +61,7 @@ def reset(state_uri: str, job: str, table: Optional[str] = None) -> bool:
     if table is None:
         storage.delete(uri)
         return True
-    bookmark = load(state_uri, job)
+    bookmark = _load(state_uri, job)
     tables = bookmark.get("tables", {})
     if table not in tables:
         return False

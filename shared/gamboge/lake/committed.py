@@ -10,7 +10,7 @@ Imported by the Python-shell path's neighbours: Python 3.9 compatible.
 """
 
 import json
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from gamboge.common import schema
 from gamboge.lake import manifests, storage
@@ -35,17 +35,17 @@ def compacted_and_replaced(processed_uri: str) -> Tuple[Set[str], Set[str]]:
     return written - replaced, replaced
 
 
-def manifest_files(processed_uri: str, bodies: Optional[Iterable[Dict[str, Any]]] = None) -> Set[str]:
+def manifest_files(processed_uri: str, bodies: Optional[Iterable[Mapping[str, Any]]] = None) -> Set[str]:
     """Every file the processed manifests name (``bodies``: manifests the caller already read)."""
     if bodies is None:
         bodies = (
-            manifests.read_manifest(manifests.manifest_uri(processed_uri, run_id))
+            manifests.read_processed_manifest(manifests.manifest_uri(processed_uri, run_id))
             for run_id in manifests.list_run_ids(processed_uri)
         )
     return {uri for body in bodies for entry in body.get("tables", {}).values() for uri in entry.get("files", [])}
 
 
-def committed_fact_files(processed_uri: str, bodies: Optional[Iterable[Dict[str, Any]]] = None) -> Set[str]:
+def committed_fact_files(processed_uri: str, bodies: Optional[Iterable[Mapping[str, Any]]] = None) -> Set[str]:
     compacted, replaced = compacted_and_replaced(processed_uri)
     return (manifest_files(processed_uri, bodies) | compacted) - replaced
 

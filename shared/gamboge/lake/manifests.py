@@ -4,15 +4,19 @@ A manifest is ``<zone>/_manifests/<run_id>.json``. Downstream stages consume man
 listings) in run-id order; data files no manifest names do not exist for them. Run ids sort by
 time, so "newer than my bookmark" is a string comparison.
 
+What a manifest holds is a contract (``gamboge.lake.contracts``): ``write_manifest`` stamps the
+format of its kind, the readers check it and refuse a format this version does not know.
+
 Imported by the ingest job: Python 3.9 compatible.
 """
 
 import datetime
 import json
 import uuid
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping, Optional, cast
 
-from gamboge.lake import storage
+from gamboge.lake import contracts, storage
+from gamboge.lake.contracts import LandingManifest, Manifest, ProcessedManifest
 
 MANIFEST_DIR = "_manifests"
 
@@ -27,16 +31,38 @@ def manifest_uri(zone_uri: str, run_id: str) -> str:
     return storage.join(zone_uri, MANIFEST_DIR, run_id + ".json")
 
 
-def write_manifest(zone_uri: str, run_id: str, body: Dict[str, Any]) -> str:
+def write_manifest(zone_uri: str, run_id: str, body: Mapping[str, Any]) -> str:
+    """Write ``body`` (a LandingManifest or ProcessedManifest, told apart by its ``job``) with the
+    current format of its kind; returns its URI."""
     uri = manifest_uri(zone_uri, run_id)
-    document = dict(body)
+    document = contracts.stamped(body, contracts.manifest_kind(body, uri))
     document.setdefault("run_id", run_id)
     storage.write_text(uri, json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
     return uri
 
 
-def read_manifest(uri: str) -> Dict[str, Any]:
-    return json.loads(storage.read_text(uri))
+def _read(uri: str, expected: Optional[contracts.Kind] = None) -> Dict[str, Any]:
+    document = json.loads(storage.read_text(uri))
+    if not isinstance(document, dict):
+        raise contracts.ContractError(f"{uri}: a manifest is a JSON object, not {type(document).__name__}")
+    kind = contracts.manifest_kind(document, uri)
+    if expected is not None and kind != expected:
+        raise contracts.ContractError(f"{uri}: a {kind.name}, where a {expected.name} was expected")
+    return contracts.checked(document, kind, uri)
+
+
+def read_manifest(uri: str) -> Manifest:
+    """A manifest of either zone; refuses a format this version does not know (a manifest with no
+    format was written before formats existed and reads as format 1)."""
+    return cast(Manifest, _read(uri))
+
+
+def read_landing_manifest(uri: str) -> LandingManifest:
+    return cast(LandingManifest, _read(uri, contracts.LANDING_MANIFEST))
+
+
+def read_processed_manifest(uri: str) -> ProcessedManifest:
+    return cast(ProcessedManifest, _read(uri, contracts.PROCESSED_MANIFEST))
 
 
 def list_run_ids(zone_uri: str) -> List[str]:

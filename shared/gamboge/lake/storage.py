@@ -11,7 +11,7 @@ import io
 import os
 import shutil
 import uuid
-from typing import IO, Iterator, List, Optional, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from gamboge.common import aws
@@ -46,7 +46,7 @@ def local_path(uri: str) -> str:
     return path
 
 
-_S3 = {}
+_S3: Dict[str, Any] = {}
 
 
 def s3_client():
@@ -273,11 +273,11 @@ def iter_lines(uri: str) -> Iterator[bytes]:
 
     scheme, bucket, key = _split(uri)
     if scheme == "file":
-        raw = open(key, "rb")  # noqa: SIM115 - closed below
+        raw: Any = open(key, "rb")  # noqa: SIM115 - closed below
     else:
         raw = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
     if uri.endswith(".gz"):
-        stream = gzip.GzipFile(fileobj=raw)
+        stream: Iterable[bytes] = gzip.GzipFile(fileobj=raw)
     elif scheme == "file":
         stream = raw
     else:

@@ -40,7 +40,7 @@ import tempfile
 import zipfile
 from email.parser import Parser
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -408,7 +408,7 @@ def package(dist: Path = DIST_DIR, wheelhouse: Optional[Path] = None) -> dict:
     wheels_dir = dist / WHEELS_DIR
     wheels_dir.mkdir(parents=True)
     wheel = build_library_wheel(wheels_dir)
-    index = {"format": INDEX_FORMAT, "library_wheel": wheel.name, "runtimes": {}}
+    index: Dict[str, Any] = {"format": INDEX_FORMAT, "library_wheel": wheel.name, "runtimes": {}}
     for target in RUNTIMES:
         files = fetch(target, read_lock(target.lock_file), wheelhouse)
         ordered = closure_order(target, wheel, files)

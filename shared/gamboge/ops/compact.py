@@ -65,14 +65,14 @@ def compact(processed_uri: str, warehouse_dsn: str, min_files: int = 2) -> Dict[
     finished = _finish_interrupted(processed_uri)
     loaded = _loaded_batches(warehouse_dsn)
     run_id = manifests.new_run_id()
-    partitions = []
+    partitions: List[Dict[str, Any]] = []
     for fact in schema.FACTS:
         by_partition: Dict[str, List[str]] = {}
         for uri in storage.list_uris(storage.join(processed_uri, fact.name), suffix=".parquet"):
-            part = [p for p in uri.split("/") if p.startswith(PARTITION_COLUMN + "=")]
+            named = [p for p in uri.split("/") if p.startswith(PARTITION_COLUMN + "=")]
             batch = _batch_of(uri)
-            if part and (batch in loaded or batch.startswith("compacted")):
-                by_partition.setdefault(part[0], []).append(uri)
+            if named and (batch in loaded or batch.startswith("compacted")):
+                by_partition.setdefault(named[0], []).append(uri)
         for part, uris in sorted(by_partition.items()):
             if len(uris) < min_files:
                 continue

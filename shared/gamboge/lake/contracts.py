@@ -1,0 +1,222 @@
+"""The documents stages hand each other: landing and processed manifests, and the job bookmarks.
+
+A stage commits its output by writing a manifest last; the next stage reads it by key, and every
+job remembers what it consumed in a bookmark. These types name every key, so that a renamed key is
+a type error instead of a failure at run time, and every document carries ``"format": N`` so that
+a reader can tell which version of the contract wrote it.
+
+The rules for ``format``:
+
+* writers stamp the current format of the document's kind (``manifests.write_manifest`` and
+  ``bookmarks.save`` do it, not the stage code);
+* readers (``manifests.read_manifest`` and ``bookmarks.load``) accept the formats they know and
+  refuse any other with a :class:`ContractError` naming the file and the format;
+* a document with no ``format`` key is what every version before these contracts wrote: it is
+  read as format 1 (:data:`UNVERSIONED`), so existing lakes keep working;
+* a change that a reader of the current format could not read raises that kind's FORMAT; the
+  reader then upgrades the older formats it still knows as it reads them (see :func:`checked`).
+
+Manifests say which stage wrote them in ``job`` ("ingest": landing, "transform": processed);
+bookmarks are told apart by where they live (``<state>/<job>/bookmark.json``).
+
+Keys a writer leaves out in some documents sit in a ``total=False`` class (``typing.NotRequired``
+is newer than Python 3.9).
+
+Imported by the ingest job: Python 3.9 compatible (``typing.TypedDict``, no ``X | Y`` at run time).
+"""
+
+from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, TypedDict, Union
+
+from gamboge.common.errors import GambogeError
+
+# The current format of each kind of document; a reader knows formats 1 … FORMAT of its kind.
+LANDING_MANIFEST_FORMAT = 1
+PROCESSED_MANIFEST_FORMAT = 1
+INGEST_BOOKMARK_FORMAT = 1
+TRANSFORM_BOOKMARK_FORMAT = 1
+# A document without a "format" key was written before formats existed: that is format 1.
+UNVERSIONED = 1
+
+FORMAT_KEY = "format"
+
+
+class ContractError(GambogeError, ValueError):
+    """A manifest or bookmark this version cannot read: an unknown format, or the wrong kind."""
+
+
+# --- landing manifest: <lake>/landing/_manifests/<run_id>.json, written by ingest -------------------
+class LandedFileEntry(TypedDict):
+    """One landing file (``ingest.LandedFile``)."""
+
+    uri: str
+    rows: int
+    bytes: int  # after compression: what storage holds
+    kind: Literal["full", "incremental", "reconcile"]
+
+
+class ReconcileCounts(TypedDict):
+    """Rows a reconcile run found changed without a new ``last_updated``, and rows new to the fingerprint."""
+
+    changed: int
+    new: int
+
+
+class SchemaDrift(TypedDict):
+    added: List[str]  # live columns the schema does not know, carried into landing
+    dropped: List[str]  # always empty: a missing column stops the run
+
+
+class LandingTableEntry(TypedDict):
+    rows: int
+    files: List[LandedFileEntry]
+    low_watermark: Optional[str]  # incremental: what the run read above (watermark − overlap)
+    high_watermark: Optional[str]  # max last_updated read this run
+    reconciled: Optional[ReconcileCounts]  # None: no reconcile this run
+    schema_drift: SchemaDrift
+
+
+class LandingManifest(TypedDict):
+    format: int
+    job: Literal["ingest"]
+    run_id: str
+    snapshot_time: str  # the source snapshot's statement_timestamp(), ISO-8601
+    bookmark_option: str  # bookmarks.ENABLE | DISABLE | PAUSE
+    empty: bool  # no table landed a row
+    tables: Dict[str, LandingTableEntry]
+
+
+# --- processed manifest: <lake>/processed/_manifests/<batch_id>.json, written by transform ----------
+class _DimensionTableEntry(TypedDict):
+    kind: Literal["dimension"]
+    location: str  # the snapshot=<batch> prefix readers use
+    rows: int
+
+
+class DimensionTableEntry(_DimensionTableEntry, total=False):
+    carried_over: bool  # True: not rebuilt by this batch, copied from the previous manifest
+
+
+class FactTableEntry(TypedDict):
+    kind: Literal["fact"]
+    files: List[str]  # the fact files this batch added (new versions only)
+    rows: int
+    partitions: List[str]  # created_month values of those files
+
+
+ProcessedTableEntry = Union[DimensionTableEntry, FactTableEntry]
+
+
+class ProcessedManifest(TypedDict):
+    format: int
+    job: Literal["transform"]
+    run_id: str  # equals batch_id
+    batch_id: str  # the newest consumed landing run id (a fresh id for a full rebuild)
+    inputs: List[str]  # landing run ids this batch consumed
+    landed: Dict[str, int]  # source table → rows read from landing
+    rejected: Dict[str, int]  # source table → rows quarantined
+    rejects_uri: Optional[str]  # where the rejected rows and reasons are, if any
+    tables: Dict[str, ProcessedTableEntry]  # star table → its entry
+    current: Dict[str, str]  # source table → its current-state snapshot prefix
+    date_range: Optional[List[str]]  # [first, last] ISO date any fact references
+    seconds: float
+
+
+Manifest = Union[LandingManifest, ProcessedManifest]
+
+
+# --- bookmarks: <state>/<job>/bookmark.json ------------------------------------------------------
+class _IngestTableState(TypedDict):
+    watermark: Optional[str]  # max last_updated landed so far; never moves backwards
+    boundary: List[List[Any]]  # [[id, md5], …] of the rows in the overlap window
+    fingerprints: List[str]  # baseline first, then deltas (state URIs)
+    columns: List[str]  # the live columns of the last run
+
+
+class IngestTableState(_IngestTableState, total=False):
+    reconciled_at: str  # snapshot time of the last reconcile or full extract
+    reconciled_epoch: float  # the same, in epoch seconds
+
+
+class IngestBookmark(TypedDict, total=False):
+    """Every key is written; ``bookmarks.load`` gives ``{}`` when there is no bookmark yet."""
+
+    format: int
+    job: Literal["ingest"]
+    run_id: str  # the run that wrote it
+    snapshot_time: str
+    manifest: str  # URI of that run's landing manifest
+    tables: Dict[str, IngestTableState]
+
+
+class TransformBookmark(TypedDict, total=False):
+    """Every key is written; ``bookmarks.load`` gives ``{}`` when there is no bookmark yet."""
+
+    format: int
+    consumed: List[str]  # landing run ids already transformed, sorted
+    updated_at: str  # UTC, ISO-8601
+
+
+Bookmark = Union[IngestBookmark, TransformBookmark]
+
+
+# --- format stamps and checks ----------------------------------------------------------------------
+class Kind(NamedTuple):
+    """One kind of document: what to call it in a message, and its current format."""
+
+    name: str
+    format: int
+
+
+LANDING_MANIFEST = Kind("landing manifest", LANDING_MANIFEST_FORMAT)
+PROCESSED_MANIFEST = Kind("processed manifest", PROCESSED_MANIFEST_FORMAT)
+INGEST_BOOKMARK = Kind("ingest bookmark", INGEST_BOOKMARK_FORMAT)
+TRANSFORM_BOOKMARK = Kind("transform bookmark", TRANSFORM_BOOKMARK_FORMAT)
+
+MANIFEST_KINDS: Dict[str, Kind] = {"ingest": LANDING_MANIFEST, "transform": PROCESSED_MANIFEST}  # by "job"
+BOOKMARK_KINDS: Dict[str, Kind] = {"ingest": INGEST_BOOKMARK, "transform": TRANSFORM_BOOKMARK}  # by job
+
+
+def manifest_kind(document: Mapping[str, Any], where: str) -> Kind:
+    """The kind of a manifest, from the stage that wrote it (its ``job``)."""
+    job = document.get("job")
+    kind = MANIFEST_KINDS.get(job) if isinstance(job, str) else None
+    if kind is None:
+        raise ContractError(
+            f"{where}: not a manifest this version reads: job {document.get('job')!r}, expected one of "
+            + ", ".join(sorted(MANIFEST_KINDS))
+        )
+    return kind
+
+
+def bookmark_kind(job: str) -> Kind:
+    kind = BOOKMARK_KINDS.get(job)
+    if kind is None:
+        raise ContractError(f"no bookmark contract for job {job!r}; known: " + ", ".join(sorted(BOOKMARK_KINDS)))
+    return kind
+
+
+def stamped(document: Mapping[str, Any], kind: Kind) -> Dict[str, Any]:
+    """A copy of ``document`` carrying the current format of its kind."""
+    out = dict(document)
+    out[FORMAT_KEY] = kind.format
+    return out
+
+
+def checked(document: Any, kind: Kind, where: str) -> Dict[str, Any]:
+    """``document`` as the current format of ``kind``; refuses one this version does not know.
+
+    No ``format`` key: written before formats existed, so format 1 (:data:`UNVERSIONED`); every
+    lake written so far must keep working. When a kind's FORMAT is raised, upgrade the older
+    formats here, one step at a time, so that readers only ever see the current one."""
+    if not isinstance(document, dict):
+        raise ContractError(f"{where}: a {kind.name} is a JSON object, not {type(document).__name__}")
+    version = document.get(FORMAT_KEY, UNVERSIONED)
+    known = isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= kind.format
+    if not known:
+        reads = "format 1" if kind.format == 1 else f"formats 1 to {kind.format}"
+        raise ContractError(
+            f"{where}: {kind.name} format {version!r} is not one this version of gamboge reads ({reads});"
+            " a newer gamboge wrote it, or something else did"
+        )
+    # Only format 1 exists so far: nothing to upgrade.
+    return dict(document, **{FORMAT_KEY: version})

@@ -1,0 +1,273 @@
+"""The manifest and bookmark contracts: round trips, format stamps, and what a reader refuses.
+
+Fast: a file:// lake in a temporary folder, no PostgreSQL, no Spark."""
+
+import json
+
+import pytest
+from gamboge.ingest import ingest
+from gamboge.lake import bookmarks, contracts, manifests, storage
+from gamboge.lake.contracts import (
+    IngestBookmark,
+    LandingManifest,
+    ProcessedManifest,
+    TransformBookmark,
+)
+
+RUN_ID = "20260102T030405000000Z-abcdef"
+
+
+@pytest.fixture()
+def lake(tmp_path):
+    root = (tmp_path / "lake").as_uri()
+    return {"landing": root + "/landing", "processed": root + "/processed", "state": root + "/state"}
+
+
+def landing_manifest(lake) -> LandingManifest:
+    uri = storage.join(lake["landing"], "payment", "ingest_date=2026-01-02", RUN_ID + "-1.jsonl")
+    return {
+        "format": contracts.LANDING_MANIFEST_FORMAT,
+        "job": "ingest",
+        "run_id": RUN_ID,
+        "snapshot_time": "2026-01-02T03:04:05.123+00:00",
+        "bookmark_option": bookmarks.ENABLE,
+        "empty": False,
+        "tables": {
+            "payment": {
+                "rows": 2,
+                "files": [{"uri": uri, "rows": 2, "bytes": 321, "kind": "incremental"}],
+                "low_watermark": "2026-01-01T03:00:00",
+                "high_watermark": "2026-01-02T03:00:00",
+                "reconciled": {"changed": 1, "new": 0},
+                "schema_drift": {"added": ["note"], "dropped": []},
+            }
+        },
+    }
+
+
+def processed_manifest(lake) -> ProcessedManifest:
+    fact = storage.join(lake["processed"], "fact_payment", "created_month=2026-01", RUN_ID + "-0.parquet")
+    return {
+        "format": contracts.PROCESSED_MANIFEST_FORMAT,
+        "job": "transform",
+        "run_id": RUN_ID,
+        "batch_id": RUN_ID,
+        "inputs": [RUN_ID],
+        "landed": {"payment": 2},
+        "rejected": {"payment": 0},
+        "rejects_uri": None,
+        "tables": {
+            "dim_currency": {
+                "kind": "dimension",
+                "location": lake["processed"] + "/dim_currency/snapshot=x",
+                "rows": 3,
+            },
+            "dim_date": {"kind": "dimension", "location": "file:///old", "rows": 31, "carried_over": True},
+            "fact_payment": {"kind": "fact", "files": [fact], "rows": 2, "partitions": ["2026-01"]},
+        },
+        "current": {"currency": lake["processed"] + "/_current/currency/snapshot=x"},
+        "date_range": ["2026-01-01", "2026-01-31"],
+        "seconds": 1.5,
+    }
+
+
+def ingest_bookmark(lake) -> IngestBookmark:
+    return {
+        "format": contracts.INGEST_BOOKMARK_FORMAT,
+        "job": "ingest",
+        "run_id": RUN_ID,
+        "snapshot_time": "2026-01-02T03:04:05.123+00:00",
+        "manifest": manifests.manifest_uri(lake["landing"], RUN_ID),
+        "tables": {
+            "payment": {
+                "watermark": "2026-01-02T03:00:00",
+                "boundary": [[7, "0123abcd"]],
+                "fingerprints": [lake["state"] + "/ingest/fingerprints/payment/" + RUN_ID + ".tsv.gz"],
+                "columns": ["payment_id", "last_updated"],
+                "reconciled_at": "2026-01-02T03:04:05.123+00:00",
+                "reconciled_epoch": 1767323045.123,
+            }
+        },
+    }
+
+
+def transform_bookmark() -> TransformBookmark:
+    return {"format": contracts.TRANSFORM_BOOKMARK_FORMAT, "consumed": [RUN_ID], "updated_at": "2026-01-02T03:05:00"}
+
+
+def without_format(document):
+    return {k: v for k, v in document.items() if k != "format"}
+
+
+def stored(uri):
+    return json.loads(storage.read_text(uri))
+
+
+# --- round trips -----------------------------------------------------------------------------------
+def test_a_landing_manifest_round_trips_with_its_format(lake):
+    body = landing_manifest(lake)
+    uri = manifests.write_manifest(lake["landing"], RUN_ID, without_format(body))
+    assert uri == manifests.manifest_uri(lake["landing"], RUN_ID)
+    assert stored(uri)["format"] == contracts.LANDING_MANIFEST_FORMAT == 1
+    assert manifests.read_manifest(uri) == body
+    assert manifests.read_landing_manifest(uri) == body
+
+
+def test_a_processed_manifest_round_trips_with_its_format(lake):
+    body = processed_manifest(lake)
+    uri = manifests.write_manifest(lake["processed"], RUN_ID, without_format(body))
+    assert stored(uri)["format"] == contracts.PROCESSED_MANIFEST_FORMAT == 1
+    assert manifests.read_manifest(uri) == body
+    assert manifests.read_processed_manifest(uri) == body
+
+
+def test_write_manifest_still_fills_in_the_run_id(lake):
+    body = without_format(processed_manifest(lake))
+    del body["run_id"]
+    uri = manifests.write_manifest(lake["processed"], RUN_ID, body)
+    assert manifests.read_processed_manifest(uri)["run_id"] == RUN_ID
+
+
+def test_an_ingest_bookmark_round_trips_with_its_format(lake):
+    bookmark = ingest_bookmark(lake)
+    bookmarks.save(lake["state"], "ingest", without_format(bookmark))
+    assert stored(bookmarks.bookmark_uri(lake["state"], "ingest"))["format"] == contracts.INGEST_BOOKMARK_FORMAT == 1
+    assert bookmarks.load(lake["state"], "ingest") == bookmark
+
+
+def test_a_transform_bookmark_round_trips_with_its_format(lake):
+    bookmark = transform_bookmark()
+    bookmarks.save(lake["state"], "transform", without_format(bookmark))
+    assert stored(bookmarks.bookmark_uri(lake["state"], "transform"))["format"] == 1
+    assert bookmarks.load(lake["state"], "transform") == bookmark
+
+
+def test_no_bookmark_is_still_an_empty_one(lake):
+    assert bookmarks.load(lake["state"], "ingest") == {}
+    assert bookmarks.load(lake["state"], "transform") == {}
+
+
+def test_resetting_one_table_keeps_the_rest_and_the_format(lake):
+    bookmark = ingest_bookmark(lake)
+    bookmark["tables"]["staff"] = dict(bookmark["tables"]["payment"])
+    bookmarks.save(lake["state"], "ingest", bookmark)
+    assert bookmarks.reset(lake["state"], "ingest", "payment")
+    left = bookmarks.load(lake["state"], "ingest")
+    assert list(left["tables"]) == ["staff"] and left["format"] == 1
+
+
+# --- documents written before formats existed --------------------------------------------------------
+def _write_raw(uri, document):
+    storage.write_text(uri, json.dumps(document))
+
+
+@pytest.mark.parametrize("zone, make", [("landing", landing_manifest), ("processed", processed_manifest)])
+def test_a_manifest_without_format_reads_as_format_1(lake, zone, make):
+    body = make(lake)
+    uri = manifests.manifest_uri(lake[zone], RUN_ID)
+    _write_raw(uri, without_format(body))
+    assert manifests.read_manifest(uri) == body
+    assert manifests.read_manifest(uri)["format"] == 1
+
+
+@pytest.mark.parametrize("job", ["ingest", "transform"])
+def test_a_bookmark_without_format_reads_as_format_1(lake, job):
+    bookmark = ingest_bookmark(lake) if job == "ingest" else transform_bookmark()
+    _write_raw(bookmarks.bookmark_uri(lake["state"], job), without_format(bookmark))
+    assert bookmarks.load(lake["state"], job) == bookmark
+
+
+# --- what a reader refuses ---------------------------------------------------------------------------
+@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+@pytest.mark.parametrize(
+    "zone, make, name",
+    [
+        ("landing", landing_manifest, "landing manifest"),
+        ("processed", processed_manifest, "processed manifest"),
+    ],
+)
+def test_a_manifest_of_an_unknown_format_is_refused_naming_file_and_format(lake, zone, make, name, version):
+    uri = manifests.manifest_uri(lake[zone], RUN_ID)
+    _write_raw(uri, dict(make(lake), format=version))
+    with pytest.raises(contracts.ContractError) as refused:
+        manifests.read_manifest(uri)
+    message = str(refused.value)
+    assert uri in message and f"{name} format {version!r}" in message and "reads (format 1)" in message
+
+
+@pytest.mark.parametrize("job", ["ingest", "transform"])
+def test_a_bookmark_of_an_unknown_format_is_refused_naming_file_and_format(lake, job):
+    bookmark = ingest_bookmark(lake) if job == "ingest" else transform_bookmark()
+    uri = bookmarks.bookmark_uri(lake["state"], job)
+    _write_raw(uri, dict(bookmark, format=2))
+    with pytest.raises(contracts.ContractError, match=f"{job} bookmark format 2") as refused:
+        bookmarks.load(lake["state"], job)
+    assert uri in str(refused.value)
+
+
+def test_a_refusal_is_a_gamboge_error_and_a_value_error():
+    """The jobs' entry points report GambogeError and ValueError as a message, not a traceback."""
+    assert issubclass(contracts.ContractError, contracts.GambogeError)
+    assert issubclass(contracts.ContractError, ValueError)
+
+
+def test_a_manifest_of_the_other_zone_is_refused_by_a_typed_reader(lake):
+    uri = manifests.write_manifest(lake["processed"], RUN_ID, processed_manifest(lake))
+    with pytest.raises(contracts.ContractError, match="a processed manifest, where a landing manifest was expected"):
+        manifests.read_landing_manifest(uri)
+
+
+def test_a_manifest_must_name_the_stage_that_wrote_it(lake):
+    with pytest.raises(contracts.ContractError, match="job 'compact'"):
+        manifests.write_manifest(lake["landing"], RUN_ID, {"job": "compact", "tables": {}})
+    uri = manifests.manifest_uri(lake["landing"], RUN_ID)
+    _write_raw(uri, [1, 2])
+    with pytest.raises(contracts.ContractError, match="a manifest is a JSON object, not list"):
+        manifests.read_manifest(uri)
+
+
+def test_a_bookmark_of_an_unknown_job_is_refused(lake):
+    with pytest.raises(contracts.ContractError, match="no bookmark contract for job 'load'"):
+        bookmarks.save(lake["state"], "load", {})
+
+
+# --- the writers produce every key of the contract ---------------------------------------------------
+def _keys(typed_dict):
+    return set(typed_dict.__required_keys__) | set(typed_dict.__optional_keys__)
+
+
+def _ingest_run(lake):
+    settings = ingest.settings_from_arguments(
+        {"landing_uri": lake["landing"], "state_uri": lake["state"], "tables": "payment"}
+    )
+    context = ingest.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02")
+    table = ingest.schema.source_table("payment")
+    columns = [ingest.LiveColumn(c, "text", True) for c in table.column_names]
+    plan = ingest.TablePlan(table, columns, [], ingest.KIND_FULL, None, [], [], False)
+    landed = ingest.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, ingest.KIND_FULL)
+    result = ingest.TableResult(plan, [landed], None, "2026-01-02T03:00:00", "2026-01-02T03:00:00", [], [], None, 0.1)
+    return settings, context, {"payment": result}
+
+
+def test_the_ingest_writers_fill_every_key_of_their_contracts(lake):
+    settings, context, results = _ingest_run(lake)
+    body = ingest.manifest_body(settings, context, results)
+    uri = manifests.write_manifest(settings.landing_uri, context.run_id, body)
+    manifest = manifests.read_landing_manifest(uri)
+    assert set(manifest) == _keys(LandingManifest)
+    entry = manifest["tables"]["payment"]
+    assert set(entry) == _keys(contracts.LandingTableEntry)
+    assert set(entry["files"][0]) == _keys(contracts.LandedFileEntry)
+
+    bookmarks.save(settings.state_uri, ingest.JOB, ingest.next_bookmark({}, context, results, uri))
+    bookmark = bookmarks.load(settings.state_uri, "ingest")
+    assert set(bookmark) == _keys(IngestBookmark)
+    assert set(bookmark["tables"]["payment"]) == _keys(contracts.IngestTableState)  # a full extract: reconciled_*
+
+
+def test_the_transform_bookmark_writer_fills_every_key_of_its_contract(lake):
+    from gamboge.transform import transform  # pyspark is imported, no Spark session is started
+
+    transform._save_bookmark(lake["state"], {}, [RUN_ID], bookmarks.ENABLE)
+    bookmark = bookmarks.load(lake["state"], "transform")
+    assert set(bookmark) == _keys(TransformBookmark) and bookmark["consumed"] == [RUN_ID]
