@@ -39,7 +39,7 @@ COMMANDS = [
     ("bookmarks", "gamboge.cli.bookmarks", "show or reset a job's bookmark (ingest, transform)"),
     (
         "check",
-        "gamboge.check.check",
+        "gamboge.check.checks",
         "reconcile source, landing, processed zone and warehouse; non-zero on any mismatch",
     ),
 ]
