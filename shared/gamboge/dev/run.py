@@ -25,6 +25,7 @@ from gamboge import LIBRARY_ROOT
 from gamboge.common import config, glue_args, logs, schema, workflow
 from gamboge.common.errors import GambogeError
 from gamboge.lake import bookmarks, manifests
+from gamboge.transform.star_sources import MAIN_SOURCE
 
 log = logs.get("run")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
@@ -197,12 +198,10 @@ def summary_table(report: Dict[str, Any]) -> str:
     loaded = load.get("tables", {}) or {}
     header = ["table", "landed", "rejected", "processed", "inserted", "updated"]
     rows = []
-    from gamboge.transform import star
-
     for star_table in schema.STAR_TABLES:
         # "landed" counts the star table's own source (dim_staff: staff); lookups such as
         # department are landed rows of their own table.
-        main_source = star.FACT_SOURCES.get(star_table.name) or star.DIMENSION_SOURCES.get(star_table.name, [None])[0]
+        main_source = MAIN_SOURCE[star_table.name]
         sources = [main_source] if main_source else []
         entry = transform.get("tables", {}).get(star_table.name, {})
         processed = 0 if entry.get("carried_over") else entry.get("rows", 0)
