@@ -1,4 +1,4 @@
-"""Reconcile every zone with the source and with each other: ``gamboge check``.
+"""Check every zone against the source and against each other: ``gamboge check``.
 
 What must hold after a run (each failure is an ERROR and the exit status is 1):
 

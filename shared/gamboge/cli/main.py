@@ -40,7 +40,7 @@ COMMANDS = [
     (
         "check",
         "gamboge.check.checks",
-        "reconcile source, landing, processed zone and warehouse; non-zero on any mismatch",
+        "check source, landing, processed zone and warehouse against each other; non-zero on any mismatch",
     ),
 ]
 

@@ -256,7 +256,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--check",
         choices=("full", "counts", "off"),
         default="counts",
-        help="reconcile after the load: counts, pending batches, orphans, keys and the calendar (counts, the "
+        help="check after the load: counts, pending batches, orphans, keys and the calendar (counts, the "
         "default: cheap at any size), also row by row against the source (full: its time and memory grow "
         "with the whole source, so it suits small sources and `gamboge check`), or not at all",
     )
