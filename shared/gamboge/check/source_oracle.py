@@ -153,9 +153,18 @@ def rejected_ids(processed: Dict[str, Dict[str, Any]]) -> Set[Tuple[str, Any]]:
 
 
 def classify(
-    report: Report, table: str, check: str, problem: str, keys: Dict[Any, List[Tuple[str, Any]]], source, rejected
+    report: Report,
+    table: str,
+    check: str,
+    problem: str,
+    keys: Dict[Any, List[Tuple[str, Any]]],
+    source: Dict[str, SourceRows],
+    rejected: Set[Tuple[str, Any]],
 ) -> None:
-    """Split mismatching keys into errors (the pipeline had the row and lost it) and warnings."""
+    """Split mismatching keys into errors (the pipeline had the row and lost it) and warnings.
+
+    ``keys``: star key → the source rows (table, id) it is made of. A key is a warning when one of
+    them was quarantined (``rejected``) or not landed as it is now (``source[table].unseen``)."""
     groups: Dict[Tuple[str, str], List[Any]] = {}
     for key, parts in keys.items():
         reasons = [source[t].unseen[k] for t, k in parts if t in source and k in source[t].unseen]
@@ -170,6 +179,8 @@ def classify(
 
 
 def compare_rows(report: Report, wh, source: Dict[str, SourceRows], rejected: Set[Tuple[str, Any]]) -> None:
+    """Every current source row against the warehouse: facts hold its current version, dimensions
+    equal what the source makes of them; warehouse ids the source no longer has are warnings."""
     for table in schema.FACTS:
         origin = MAIN_SOURCE[table.name]
         if origin not in source:
