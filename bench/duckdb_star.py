@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pycountry
 from gamboge.common import schema
-from gamboge.transform import star
+from gamboge.transform import star, star_sources
 
 TYPES = {
     schema.INT: "INTEGER",
@@ -82,7 +82,7 @@ DIMENSION_SQL = {
 
 def fact_sql(fact: str) -> str:
     table = schema.star_table(fact)
-    source = star.FACT_SOURCES[fact]
+    source = star_sources.FACT_SOURCES[fact]
     renames = FACT_RENAMES.get(fact, {})
     derived = {
         "created_date": "CAST(created_at AS DATE)",
@@ -118,7 +118,7 @@ def build(files: Dict[str, List[str]], out_dir: str, threads: int = 0) -> Dict[s
     con.register("currency_names", names)
     for table in schema.SOURCE_TABLES:
         con.execute(f"CREATE TABLE src_{table.name} AS {read_source_sql(table, files[table.name])}")
-    for name in star.CURRENT_STATE_TABLES:
+    for name in star_sources.CURRENT_STATE_TABLES:
         table = schema.source_table(name)
         con.execute(
             f"CREATE TABLE cur_{name} AS SELECT * FROM src_{name} QUALIFY row_number() OVER "
@@ -129,7 +129,7 @@ def build(files: Dict[str, List[str]], out_dir: str, threads: int = 0) -> Dict[s
         con.execute(f"COPY ({sql}) TO '{out / dim}.parquet' (FORMAT parquet)")
         counts[dim] = con.execute(f"SELECT count(*) FROM '{out / dim}.parquet'").fetchone()[0]
     spans = []
-    for fact in star.FACT_SOURCES:
+    for fact in star_sources.FACT_SOURCES:
         con.execute(f"CREATE TABLE {fact} AS {fact_sql(fact)}")
         dates = star.date_columns(fact)
         spans.append(

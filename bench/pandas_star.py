@@ -15,7 +15,7 @@ from typing import Dict, List
 import pandas as pd
 import pycountry
 from gamboge.common import schema
-from gamboge.transform import star
+from gamboge.transform import star, star_sources
 
 RUN_ID = re.compile(r"([^/]+)-[0-9]+\.jsonl(\.gz)?$")
 CENT = Decimal("0.01")
@@ -121,13 +121,15 @@ def build(files: Dict[str, List[str]], out_dir: str) -> Dict[str, int]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     source = {t.name: read_source(t, files[t.name]) for t in schema.SOURCE_TABLES}
-    cur = {name: latest(source[name], schema.source_table(name).primary_key) for name in star.CURRENT_STATE_TABLES}
+    cur = {
+        name: latest(source[name], schema.source_table(name).primary_key) for name in star_sources.CURRENT_STATE_TABLES
+    }
     counts = {}
     for dim, df in dimensions(cur).items():
         df.to_parquet(out / f"{dim}.parquet", index=False)
         counts[dim] = len(df)
     lo, hi = [], []
-    for name, src in star.FACT_SOURCES.items():
+    for name, src in star_sources.FACT_SOURCES.items():
         df = fact(name, source[src])
         for column in star.date_columns(name):
             lo.append(df[column].min())

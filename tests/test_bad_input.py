@@ -1,5 +1,5 @@
 """The bad-input matrix: every kind of garbage has a defined outcome — quarantined with a reason, or
-a clear error with nothing written — and the counts always reconcile (landed = processed + rejected).
+a clear error with nothing written — and the counts always add up (landed = processed + rejected).
 
 Landing input is written here directly (files + a manifest, as the ingest contract describes it)
 and the transform runs in-process on the session's Spark; source-side cases run the real ingest
@@ -96,7 +96,7 @@ def reasons(summary):
     )
 
 
-def assert_counts_reconcile(summary, table, landed, rejected):
+def assert_counts_add_up(summary, table, landed, rejected):
     assert summary["landed"][table] == landed and summary["rejected"][table] == rejected
 
 
@@ -115,7 +115,7 @@ def assert_counts_reconcile(summary, table, landed, rejected):
 def test_a_bad_row_is_quarantined_with_its_reason_and_the_rest_goes_through(lake, spark, bad_line, reason):
     land("currency", [currency(1, "GBP"), bad_line, currency(3, "EUR")])
     summary = transform_all(spark)
-    assert_counts_reconcile(summary, "currency", landed=3, rejected=1)
+    assert_counts_add_up(summary, "currency", landed=3, rejected=1)
     assert reasons(summary) == [reason]
     assert summary["tables"]["dim_currency"]["rows"] == 2
 
@@ -130,7 +130,7 @@ def test_too_many_rejects_fail_the_batch_and_write_nothing(lake, spark):
 def test_an_unknown_column_is_carried_in_landing_and_ignored_by_the_transform(lake, spark):
     land("currency", [currency(1, "GBP", colour="gamboge")])
     summary = transform_all(spark)
-    assert_counts_reconcile(summary, "currency", landed=1, rejected=0)
+    assert_counts_add_up(summary, "currency", landed=1, rejected=0)
     assert summary["tables"]["dim_currency"]["rows"] == 1
 
 
@@ -154,14 +154,14 @@ def test_a_truncated_gzip_fails_clearly_naming_the_file_and_writes_nothing(lake,
 
 def test_a_good_gzip_file_is_read(lake, spark):
     land("currency", [currency(1, "GBP"), currency(2, "USD")], gz=True)
-    assert_counts_reconcile(transform_all(spark), "currency", landed=2, rejected=0)
+    assert_counts_add_up(transform_all(spark), "currency", landed=2, rejected=0)
 
 
 def test_an_empty_file_is_zero_rows_not_an_error(lake, spark):
     land("currency", [], rows=0)
     land("currency", [currency(1, "GBP")])
     summary = transform_all(spark)
-    assert_counts_reconcile(summary, "currency", landed=1, rejected=0)
+    assert_counts_add_up(summary, "currency", landed=1, rejected=0)
 
 
 def test_the_same_files_under_two_manifests_add_each_fact_version_once(lake, spark):
@@ -170,7 +170,7 @@ def test_the_same_files_under_two_manifests_add_each_fact_version_once(lake, spa
     manifests.write_manifest(config.landing_uri(), again, manifest_body("payment", uri, 2))
     summary = transform_all(spark)
     assert summary["inputs"] == [first, again]
-    assert_counts_reconcile(summary, "payment", landed=4, rejected=0)  # read twice, as listed twice
+    assert_counts_add_up(summary, "payment", landed=4, rejected=0)  # read twice, as listed twice
     assert summary["tables"]["fact_payment"]["rows"] == 2
     rows = spark.read.parquet(storage.join(config.processed_uri(), "fact_payment")).count()
     assert rows == 2

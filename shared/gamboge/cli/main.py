@@ -39,8 +39,8 @@ COMMANDS = [
     ("bookmarks", "gamboge.cli.bookmarks", "show or reset a job's bookmark (ingest, transform)"),
     (
         "check",
-        "gamboge.check.check",
-        "reconcile source, landing, processed zone and warehouse; non-zero on any mismatch",
+        "gamboge.check.checks",
+        "check source, landing, processed zone and warehouse against each other; non-zero on any mismatch",
     ),
 ]
 

@@ -25,6 +25,7 @@ from gamboge import LIBRARY_ROOT
 from gamboge.common import config, glue_args, logs, schema, workflow
 from gamboge.common.errors import GambogeError
 from gamboge.lake import bookmarks, manifests
+from gamboge.transform.star_sources import MAIN_SOURCE
 
 log = logs.get("run")
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
@@ -178,12 +179,12 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
         seconds = time.monotonic() - started
         report["stages"][job.key]["stage_seconds"] = round(seconds, 2)
         _say(f"✔ {job.key} ({seconds:.1f} s)")
-    from gamboge.check import check  # every run ends with `gamboge check`: source, zones and warehouse reconcile
+    from gamboge.check.checks import run_checks  # every run ends with `gamboge check`: source, zones, warehouse
 
     if check_level == "off":
         return report
     try:
-        report["check"] = check.reconcile(rows=check_level == "full").as_dict()
+        report["check"] = run_checks(rows=check_level == "full").as_dict()
     except Exception as exc:  # noqa: BLE001 - a check that cannot run fails the run like a stage
         raise StageFailed(f"check failed: {exc}") from exc
     return report
@@ -198,12 +199,10 @@ def summary_table(report: Dict[str, Any]) -> str:
     loaded = load.get("tables", {}) or {}
     header = ["table", "landed", "rejected", "processed", "inserted", "updated"]
     rows = []
-    from gamboge.transform import star
-
     for star_table in schema.STAR_TABLES:
         # "landed" counts the star table's own source (dim_staff: staff); lookups such as
         # department are landed rows of their own table.
-        main_source = star.FACT_SOURCES.get(star_table.name) or star.DIMENSION_SOURCES.get(star_table.name, [None])[0]
+        main_source = MAIN_SOURCE[star_table.name]
         sources = [main_source] if main_source else []
         entry = transform.get("tables", {}).get(star_table.name, {})
         processed = 0 if entry.get("carried_over") else entry.get("rows", 0)
@@ -258,7 +257,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--check",
         choices=("full", "counts", "off"),
         default="counts",
-        help="reconcile after the load: counts, pending batches, orphans, keys and the calendar (counts, the "
+        help="check after the load: counts, pending batches, orphans, keys and the calendar (counts, the "
         "default: cheap at any size), also row by row against the source (full: its time and memory grow "
         "with the whole source, so it suits small sources and `gamboge check`), or not at all",
     )
@@ -275,10 +274,10 @@ def main(args: argparse.Namespace) -> int:
     except StageFailed as exc:
         print(f"gamboge run: {exc}", file=sys.stderr)
         return 1
-    from gamboge.check import check
+    from gamboge.check.report import EXIT_MISMATCH, format_report
 
     checked = "check" in report
-    status = 0 if not checked or report["check"]["ok"] else check.EXIT_MISMATCH
+    status = 0 if not checked or report["check"]["ok"] else EXIT_MISMATCH
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return status
@@ -288,5 +287,5 @@ def main(args: argparse.Namespace) -> int:
     print(where_things_are())
     if checked:
         print()
-        print(check.format_report(report["check"], counts=status != 0))
+        print(format_report(report["check"], counts=status != 0))
     return status

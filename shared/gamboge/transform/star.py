@@ -20,23 +20,7 @@ VERSION_KEY_SCHEMA = T.StructType([T.StructField(VERSION_KEY, T.StringType())])
 # The landing run that brought a version: orders versions that share last_updated (silent updates).
 LANDED_BY = "landing_run_id"
 PARTITION_COLUMN = "created_month"
-
-# Which current source tables each dimension is built from.
-DIMENSION_SOURCES: Dict[str, List[str]] = {
-    "dim_staff": ["staff", "department"],
-    "dim_location": ["address"],
-    "dim_currency": ["currency"],
-    "dim_design": ["design"],
-    "dim_counterparty": ["counterparty", "address"],
-    "dim_payment_type": ["payment_type"],
-    "dim_transaction": ["transaction"],
-}
-FACT_SOURCES: Dict[str, str] = {
-    "fact_sales_order": "sales_order",
-    "fact_purchase_order": "purchase_order",
-    "fact_payment": "payment",
-}
-CURRENT_STATE_TABLES = sorted({t for sources in DIMENSION_SOURCES.values() for t in sources})
+# Which source tables build each star table: gamboge.transform.star_sources.
 
 
 def _contract(df: DataFrame, table_name: str, *extra: str) -> DataFrame:

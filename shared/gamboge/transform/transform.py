@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from gamboge.common import faults, logs, schema
 from gamboge.common.errors import GambogeError
 from gamboge.lake import bookmarks, committed, manifests, storage
-from gamboge.transform import star
+from gamboge.transform import star, star_sources
 from gamboge.transform.catalog import Catalog
 from gamboge.transform.landing_reader import (
     LANDING_RUN_ID,
@@ -260,7 +260,7 @@ def _current_state_and_dimensions(
     Returns the dimensions' manifest entries and where each current-state snapshot now is."""
     # --- current state of the source tables the dimensions need ------------------------------
     current_locations: Dict[str, str] = dict(previous.get("current", {}))
-    changed_state = [n for n in star.CURRENT_STATE_TABLES if n in good]
+    changed_state = [n for n in star_sources.CURRENT_STATE_TABLES if n in good]
     current_locations.update(
         _in_parallel(
             lambda name: _update_current_state(
@@ -276,7 +276,7 @@ def _current_state_and_dimensions(
     prior_tables = previous.get("tables", {})
     rebuilt = [
         dim
-        for dim, sources in star.DIMENSION_SOURCES.items()
+        for dim, sources in star_sources.DIMENSION_SOURCES.items()
         if any(s in good for s in sources) and all(s in current for s in sources)
     ]
     names = star.currency_names(spark)
@@ -288,7 +288,7 @@ def _current_state_and_dimensions(
         return {"kind": "dimension", "location": location, "rows": _written_rows(spark, location)}
 
     tables.update(_in_parallel(write_dimension, rebuilt))
-    for dim in star.DIMENSION_SOURCES:
+    for dim in star_sources.DIMENSION_SOURCES:
         if dim not in tables and dim in prior_tables:
             tables[dim] = dict(prior_tables[dim], carried_over=True)
     return tables, current_locations
@@ -358,11 +358,11 @@ def run(
 
     # --- facts: started first, they run beside the current state and the dimensions --------
     # (they need neither, and overlapping the two chains keeps both cores busy)
-    fact_names = [f for f, source in star.FACT_SOURCES.items() if source in good]
+    fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in good]
     with ThreadPoolExecutor(max_workers=max(len(fact_names), 1)) as fact_pool:
         pending_facts = {
             fact: fact_pool.submit(
-                _write_new_versions, spark, fact, good[star.FACT_SOURCES[fact]], processed_uri, batch_id
+                _write_new_versions, spark, fact, good[star_sources.FACT_SOURCES[fact]], processed_uri, batch_id
             )
             for fact in fact_names
         }
