@@ -73,8 +73,8 @@ def format_report(result: Dict[str, Any], counts: bool = True) -> str:
             rows.append([table.name, *[c.get(k, "") for k in header[1:6]], errors, len(mine) - errors])
         parts.append(format_table(header, rows, limit=len(rows)).rsplit("\n", 1)[0])
     if findings:
-        table = format_table(["severity", "table", "check", "detail"], [list(f) for f in findings], len(findings))
-        parts.append(table.rsplit("\n", 1)[0])
+        listing = format_table(["severity", "table", "check", "detail"], [list(f) for f in findings], len(findings))
+        parts.append(listing.rsplit("\n", 1)[0])
     verdict = "OK" if result["ok"] else "MISMATCH"
     parts.append(f"check: {verdict} ({result['errors']} error(s), {result['warnings']} warning(s))")
     return "\n\n".join(parts)

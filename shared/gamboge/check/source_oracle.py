@@ -17,7 +17,7 @@ from gamboge.check.queries import q
 from gamboge.check.report import ERROR, WARNING, Report, sample
 from gamboge.common import config, schema
 from gamboge.lake import bookmarks, storage
-from gamboge.transform.star_sources import MAIN_SOURCE
+from gamboge.transform.star_sources import FACT_SOURCES, MAIN_SOURCE
 
 
 class SourceRows(NamedTuple):
@@ -76,7 +76,7 @@ def expected_fact(table: schema.StarTable, row: Dict[str, Any]) -> Tuple[Any, ..
     """The business columns a source row becomes in its fact (the star.py rules, restated)."""
     values = dict(row, **_stamp(row, "created", "created_at"), **_stamp(row, "last_updated", "last_updated"))
     values["sales_staff_id"] = row.get("staff_id")
-    source = schema.source_table(MAIN_SOURCE[table.name])
+    source = schema.source_table(FACT_SOURCES[table.name])
     for column in source.columns:
         if column.type == schema.TEXT_DATE:
             values[column.name] = _text_date(row[column.name])

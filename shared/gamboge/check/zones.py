@@ -10,7 +10,7 @@ from gamboge.lake import manifests, storage
 from gamboge.transform.star_sources import MAIN_SOURCE
 
 
-def load_manifests(zone_uri: str) -> Dict[str, Dict[str, Any]]:
+def load_manifests(zone_uri: str) -> Dict[str, Any]:
     """run id → manifest body, for every committed manifest of a zone, oldest first."""
     return {r: manifests.read_manifest(manifests.manifest_uri(zone_uri, r)) for r in manifests.list_run_ids(zone_uri)}
 

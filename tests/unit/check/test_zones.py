@@ -37,11 +37,11 @@ def landing(lake):
 
 def test_a_zone_s_manifests_are_read_in_run_id_order(lake):
     zone = storage.join(lake, "processed")
-    manifests.write_manifest(zone, RUN_2, {"inputs": [RUN_2]})
-    manifests.write_manifest(zone, RUN_1, {"inputs": [RUN_1]})
+    manifests.write_manifest(zone, RUN_2, {"job": "transform", "inputs": [RUN_2]})
+    manifests.write_manifest(zone, RUN_1, {"job": "transform", "inputs": [RUN_1]})
     found = zones.load_manifests(zone)
     assert list(found) == [RUN_1, RUN_2]
-    assert found[RUN_1] == {"inputs": [RUN_1], "run_id": RUN_1}
+    assert found[RUN_1] == {"job": "transform", "inputs": [RUN_1], "run_id": RUN_1, "format": 1}
     assert zones.load_manifests(storage.join(lake, "nothing-here")) == {}
 
 
