@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Optional
 from gamboge import LIBRARY_ROOT
 from gamboge.common import config, glue_args, logs, schema, workflow
 from gamboge.common.errors import GambogeError
+from gamboge.common.redact import dsn_without_password
 from gamboge.lake import bookmarks, manifests
 
 log = logs.get("run")
@@ -224,23 +225,15 @@ def summary_table(report: Dict[str, Any]) -> str:
     return f"{text}\n\nseconds per stage: {seconds}"
 
 
-def _shown(dsn: str) -> str:
-    """The DSN without its password: the summary is printed, and a password must never be."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(dsn)
-    return make_conninfo(**{k: v for k, v in params.items() if k != "password"}) if "password" in params else dsn
-
-
 def where_things_are() -> str:
     lake = config.lake_uri()
     return "\n".join(
         [
             f"landing zone:   {config.landing_uri(lake)}",
             f"processed zone: {config.processed_uri(lake)}",
-            f"warehouse:      {_shown(config.warehouse_dsn())}",
+            f"warehouse:      {dsn_without_password(config.warehouse_dsn())}",
             "query it:       gamboge query --list | gamboge query sales_by_month_and_currency | "
-            f"psql {_shown(config.warehouse_dsn())}",
+            f"psql {dsn_without_password(config.warehouse_dsn())}",
         ]
     )
 
