@@ -83,11 +83,15 @@ def _say(message: str) -> None:
 def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
     """The arguments the Glue trigger passes, with the stage's local defaults (no secret id and no
     Glue connection: locally the DSNs come from GAMBOGE_*_DSN or the embedded server)."""
-    from gamboge.ingest import ingest
+    from gamboge.ingest import job as ingest_job
     from gamboge.load import load_job
     from gamboge.transform import transform_job
 
-    defaults_of = {"ingest": ingest.argument_defaults, "transform": transform_job.defaults, "load": load_job.defaults}
+    defaults_of = {
+        "ingest": ingest_job.argument_defaults,
+        "transform": transform_job.defaults,
+        "load": load_job.defaults,
+    }
     defaults = defaults_of[key]()
     job = workflow.job(key)
     arguments = {name: defaults[name] for name in job.arguments}
