@@ -6,7 +6,7 @@ Glue starts it with the job's default arguments and its own; `--help` lists them
 
 import sys
 
-from gamboge.ingest import ingest
+from gamboge.ingest import job
 
 if __name__ == "__main__":
-    sys.exit(ingest.glue_main(sys.argv))
+    sys.exit(job.glue_main(sys.argv))

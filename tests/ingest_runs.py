@@ -3,7 +3,7 @@
 import gzip
 
 from gamboge.common import glue_args
-from gamboge.ingest import ingest
+from gamboge.ingest import job as ingest
 from gamboge.lake import manifests, storage
 
 

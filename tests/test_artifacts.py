@@ -167,7 +167,7 @@ def test_each_runtimes_artifacts_install_without_an_index_and_import(tmp_path):
     index = artifacts.package(dist)
     checks = {
         # The ingest job's whole import path, and psycopg's binary implementation (the cp39 wheel).
-        "glue-python-shell-3.9": "import boto3, psycopg, gamboge.ingest.ingest; assert psycopg.pq.__impl__ == 'binary'",
+        "glue-python-shell-3.9": "import boto3, psycopg, gamboge.ingest.job; assert psycopg.pq.__impl__ == 'binary'",
         # The Spark jobs' own dependencies; boto3 and pyspark are the runtime's.
         "glue-5.0": "import psycopg, pycountry, gamboge.common.schema; assert psycopg.pq.__impl__ == 'binary'",
     }

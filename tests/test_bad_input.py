@@ -13,7 +13,7 @@ import logging
 import psycopg
 import pytest
 from gamboge.common import config
-from gamboge.ingest import ingest
+from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, manifests, storage
 from gamboge.load import load
 from gamboge.transform import transform, transform_job

@@ -13,7 +13,7 @@ scale 1.
 import psycopg
 import pytest
 from gamboge.common import config, schema
-from gamboge.ingest import ingest
+from gamboge.ingest import job as ingest
 from gamboge.lake import committed, manifests, storage
 from gamboge.load import load
 from gamboge.transform import catalog, transform

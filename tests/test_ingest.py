@@ -8,7 +8,7 @@ import pytest
 from gamboge import LIBRARY_ROOT
 from gamboge.cli import bookmarks as bookmarks_cli
 from gamboge.common import schema
-from gamboge.ingest import ingest
+from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, manifests, storage
 
 pytest.register_assert_rewrite("ingest_runs")

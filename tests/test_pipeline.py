@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from gamboge.common import config, schema
 from gamboge.dev import seed, simulate
-from gamboge.ingest import ingest
+from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, committed, manifests, storage
 from gamboge.ops.query import named_query_sql, run_sql
 from gamboge.transform import transform_job

@@ -34,18 +34,20 @@ def read_source(conn, state: Dict[str, Any]) -> Dict[str, SourceRows]:
     from psycopg import sql
     from psycopg.rows import dict_row
 
-    from gamboge.ingest import ingest
+    from gamboge.common.postgres import columns_of
+    from gamboge.ingest.fingerprints import latest_fingerprints
+    from gamboge.ingest.rowsql import line_expression
 
-    live = ingest.live_columns(conn, schema.SOURCE_TABLE_NAMES)
+    live = columns_of(conn, schema.SOURCE_TABLE_NAMES)
     out: Dict[str, SourceRows] = {}
     for table in schema.SOURCE_TABLES:
         if table.name not in live:
             continue  # ingest reports a missing table; nothing to compare here
         entry = state.get(table.name, {})
-        landed = dict(ingest.latest_fingerprints(entry.get("fingerprints", [])))
+        landed = dict(latest_fingerprints(entry.get("fingerprints", [])))
         watermark = entry.get("watermark")
         statement = sql.SQL("SELECT md5({}) AS _md5, src.* FROM {} AS src").format(
-            ingest.line_expression(live[table.name]), sql.Identifier(table.name)
+            line_expression(live[table.name]), sql.Identifier(table.name)
         )
         rows, unseen = {}, {}
         with conn.cursor(row_factory=dict_row) as cursor:

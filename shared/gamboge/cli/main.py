@@ -24,7 +24,7 @@ COMMANDS = [
     ),
     (
         "ingest",
-        "gamboge.ingest.ingest",
+        "gamboge.ingest.job",
         "ToteSys → landing zone JSON Lines, incremental and reconciled (Glue Python shell)",
     ),
     ("query", "gamboge.ops.query", "run an Athena named query (or --sql) locally with DuckDB over the catalog"),

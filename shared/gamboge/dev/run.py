@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Optional
 from gamboge import LIBRARY_ROOT
 from gamboge.common import config, glue_args, logs, schema, workflow
 from gamboge.common.errors import GambogeError
+from gamboge.common.redact import dsn_without_password
 from gamboge.lake import bookmarks, manifests
 from gamboge.transform.star_sources import MAIN_SOURCE
 
@@ -83,11 +84,15 @@ def _say(message: str) -> None:
 def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
     """The arguments the Glue trigger passes, with the stage's local defaults (no secret id and no
     Glue connection: locally the DSNs come from GAMBOGE_*_DSN or the embedded server)."""
-    from gamboge.ingest import ingest
+    from gamboge.ingest import job as ingest_job
     from gamboge.load import load_job
     from gamboge.transform import transform_job
 
-    defaults_of = {"ingest": ingest.argument_defaults, "transform": transform_job.defaults, "load": load_job.defaults}
+    defaults_of = {
+        "ingest": ingest_job.argument_defaults,
+        "transform": transform_job.defaults,
+        "load": load_job.defaults,
+    }
     defaults = defaults_of[key]()
     job = workflow.job(key)
     arguments = {name: defaults[name] for name in job.arguments}
@@ -224,23 +229,15 @@ def summary_table(report: Dict[str, Any]) -> str:
     return f"{text}\n\nseconds per stage: {seconds}"
 
 
-def _shown(dsn: str) -> str:
-    """The DSN without its password: the summary is printed, and a password must never be."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(dsn)
-    return make_conninfo("", **{k: v for k, v in params.items() if k != "password"}) if "password" in params else dsn
-
-
 def where_things_are() -> str:
     lake = config.lake_uri()
     return "\n".join(
         [
             f"landing zone:   {config.landing_uri(lake)}",
             f"processed zone: {config.processed_uri(lake)}",
-            f"warehouse:      {_shown(config.warehouse_dsn())}",
+            f"warehouse:      {dsn_without_password(config.warehouse_dsn())}",
             "query it:       gamboge query --list | gamboge query sales_by_month_and_currency | "
-            f"psql {_shown(config.warehouse_dsn())}",
+            f"psql {dsn_without_password(config.warehouse_dsn())}",
         ]
     )
 

@@ -30,6 +30,7 @@ from pyspark.sql import functions as F
 
 from gamboge.common import aws, faults, logs, schema
 from gamboge.common.errors import GambogeError
+from gamboge.common.redact import one_line
 from gamboge.common.schema import quote_ident
 from gamboge.lake import manifests
 from gamboge.spark.jdbc_driver import DRIVER_CLASS
@@ -69,8 +70,7 @@ class Warehouse(NamedTuple):
         try:
             return psycopg.connect(**self.connect_kwargs, autocommit=True)
         except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise LoadError(f"cannot connect to the warehouse {self.label}: {reason}") from None
+            raise LoadError(f"cannot connect to the warehouse {self.label}: {one_line(exc, -1)}") from None
 
 
 def _jdbc_url(host: str, port: str, dbname: str, sslmode: Optional[str]) -> str:

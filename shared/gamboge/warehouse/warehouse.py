@@ -9,10 +9,10 @@ identity is its whole content, enforced by a unique index over ``StarTable.versi
 because silent source updates keep ``last_updated``.
 """
 
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from gamboge import SQL_DIR
-from gamboge.common import schema
+from gamboge.common import postgres, schema
 from gamboge.common.errors import GambogeError
 from gamboge.common.schema import quote_ident
 
@@ -44,12 +44,6 @@ _CATALOG_TYPE = {
 
 class SchemaMismatch(GambogeError):
     """An existing warehouse table does not have the specified shape; nothing was changed."""
-
-
-class CatalogColumn(NamedTuple):
-    name: str
-    type: str  # as format_type() renders it
-    nullable: bool
 
 
 def warehouse_type(column: schema.Column) -> str:
@@ -114,40 +108,27 @@ def render_ddl() -> str:
     return "\n\n".join(statements) + "\n"
 
 
-def expected_columns() -> Dict[str, List[CatalogColumn]]:
+def expected_columns() -> Dict[str, List[postgres.Column]]:
     """Every warehouse table's columns as the PostgreSQL catalog should report them, in order."""
     expected = {
         table.name: [
-            CatalogColumn(c.name, _CATALOG_TYPE[warehouse_type(c)], c.nullable and c.type != schema.SERIAL)
+            postgres.Column(c.name, _CATALOG_TYPE[warehouse_type(c)], c.nullable and c.type != schema.SERIAL)
             for c in table.columns
         ]
         for table in schema.STAR_TABLES
     }
     expected[LOAD_LOG] = [
-        CatalogColumn(name, _CATALOG_TYPE[type_], nullable) for name, type_, nullable in LOAD_LOG_COLUMNS
+        postgres.Column(name, _CATALOG_TYPE[type_], nullable) for name, type_, nullable in LOAD_LOG_COLUMNS
     ]
     return expected
 
 
-_COLUMNS_QUERY = """
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)
-  AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY c.relname, a.attnum
-"""
+def existing_columns(conn) -> Dict[str, List[postgres.Column]]:
+    # The tables ensure_schema's unqualified CREATE TABLE would make, as they are now.
+    return postgres.columns_of(conn, list(expected_columns()), schema=postgres.CURRENT_SCHEMA)
 
 
-def existing_columns(conn) -> Dict[str, List[CatalogColumn]]:
-    found: Dict[str, List[CatalogColumn]] = {}
-    for relname, name, type_, nullable in conn.execute(_COLUMNS_QUERY, (list(expected_columns()),)).fetchall():
-        found.setdefault(relname, []).append(CatalogColumn(name, type_, nullable))
-    return found
-
-
-def shape_problem(table: str, expected: List[CatalogColumn], actual: List[CatalogColumn]) -> Optional[str]:
+def shape_problem(table: str, expected: List[postgres.Column], actual: List[postgres.Column]) -> Optional[str]:
     """Why an existing table differs from its specification (None when it matches)."""
     for position, want in enumerate(expected, start=1):
         if position > len(actual):

@@ -5,7 +5,10 @@ Fast: a file:// lake in a temporary folder, no PostgreSQL, no Spark."""
 import json
 
 import pytest
-from gamboge.ingest import ingest
+from gamboge.common import schema
+from gamboge.common.postgres import Column
+from gamboge.ingest import job as ingest
+from gamboge.ingest import model, settings
 from gamboge.lake import bookmarks, contracts, manifests, storage
 from gamboge.lake.contracts import (
     IngestBookmark,
@@ -237,16 +240,16 @@ def _keys(typed_dict):
 
 
 def _ingest_run(lake):
-    settings = ingest.settings_from_arguments(
+    chosen = settings.settings_from_arguments(
         {"landing_uri": lake["landing"], "state_uri": lake["state"], "tables": "payment"}
     )
-    context = ingest.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02")
-    table = ingest.schema.source_table("payment")
-    columns = [ingest.LiveColumn(c, "text", True) for c in table.column_names]
-    plan = ingest.TablePlan(table, columns, [], ingest.KIND_FULL, None, [], [], False)
-    landed = ingest.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, ingest.KIND_FULL)
-    result = ingest.TableResult(plan, [landed], None, "2026-01-02T03:00:00", "2026-01-02T03:00:00", [], [], None, 0.1)
-    return settings, context, {"payment": result}
+    context = model.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02")
+    table = schema.source_table("payment")
+    columns = [Column(c, "text", True) for c in table.column_names]
+    plan = model.TablePlan(table, columns, [], model.KIND_FULL, None, [], [], False)
+    landed = model.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, model.KIND_FULL)
+    result = model.TableResult(plan, [landed], None, "2026-01-02T03:00:00", "2026-01-02T03:00:00", [], [], None, 0.1)
+    return chosen, context, {"payment": result}
 
 
 def test_the_ingest_writers_fill_every_key_of_their_contracts(lake):

@@ -1,0 +1,92 @@
+"""How a source row becomes a landing line, in SQL: the text ``ingest`` lands and ``check`` compares.
+
+PostgreSQL renders each row as a JSON object (the same text ``row_to_json`` gives, built by
+concatenating per-column ``to_json``/``::text``, which is faster) and ``COPY … TO STDOUT`` streams it
+to the landing file: memory stays constant at any table size. The md5 of that text is the row's
+fingerprint, so this rendering is a contract with ``gamboge.check`` and with every fingerprint
+already stored: changing it makes every row look changed.
+
+Imported by the ingest Glue job: Python 3.9 compatible. psycopg is imported inside functions so
+that the ``gamboge`` command line stays fast.
+"""
+
+import json
+from typing import Any, List
+
+from gamboge.common.postgres import Column
+from gamboge.ingest.model import KIND_FULL, TablePlan
+
+# Types whose ::text is already the JSON row_to_json emits (cheaper than to_json).
+PLAIN_JSON_TYPES = ("smallint", "integer", "bigint", "boolean")
+# The csv COPY format with control characters as quote and delimiter writes the JSON line
+# verbatim: JSON text never holds a raw control character, and unlike the text format nothing is
+# backslash-escaped.
+COPY_LINES = "TO STDOUT (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
+
+
+def psycopg_sql():
+    """``psycopg.sql``, imported on first use."""
+    from psycopg import sql
+
+    return sql
+
+
+def line_expression(columns: List[Column], alias: str = "src"):
+    """SQL text expression rendering one row exactly as row_to_json(src)::text does."""
+    sql = psycopg_sql()
+    parts = []
+    for i, column in enumerate(columns):
+        key = ("{" if i == 0 else ",") + json.dumps(column.name, ensure_ascii=False) + ":"
+        ident = sql.Identifier(alias, column.name)
+        if column.type in PLAIN_JSON_TYPES:
+            value = sql.SQL("{}::text").format(ident)
+        else:
+            value = sql.SQL("to_json({})::text").format(ident)
+        if column.nullable:
+            value = sql.SQL("coalesce({}, 'null')").format(value)
+        parts.append(sql.SQL("{} || {}").format(sql.Literal(key), value))
+    return sql.SQL("(") + sql.SQL(" || ").join(parts) + sql.SQL(" || '}')")
+
+
+def array_literal(values: List[Any], pg_type: str):
+    sql = psycopg_sql()
+    # ids are integers and hashes hex digits, so the array text needs no quoting.
+    return sql.SQL("{}::" + pg_type).format(sql.Literal("{" + ",".join(str(v) for v in values) + "}"))
+
+
+def primary_key(plan: TablePlan):
+    """The table's id column, as the statements below alias it."""
+    sql = psycopg_sql()
+    return sql.SQL("src.") + sql.Identifier(plan.table.primary_key)
+
+
+def selected_predicate(plan: TablePlan, overlap_seconds: int):
+    """Which rows this run lands: all (full), or the new ones since the watermark minus overlap,
+    except boundary rows landed last time that come back unchanged."""
+    sql = psycopg_sql()
+    if plan.kind == KIND_FULL:
+        return sql.SQL("TRUE")
+    return sql.SQL(
+        "src.last_updated > {wm}::timestamp - make_interval(secs => {overlap}) AND (src.last_updated > {wm}::timestamp"
+        " OR NOT EXISTS (SELECT 1 FROM unnest({ids}, {hashes}) AS landed(id, hash)"
+        " WHERE landed.id = {pk} AND landed.hash = md5({line})))"
+    ).format(
+        wm=sql.Literal(plan.watermark),
+        overlap=sql.Literal(overlap_seconds),
+        ids=array_literal([b[0] for b in plan.boundary], "bigint[]"),
+        hashes=array_literal([b[1] for b in plan.boundary], "text[]"),
+        pk=primary_key(plan),
+        line=line_expression(plan.columns),
+    )
+
+
+def from_table(plan: TablePlan):
+    sql = psycopg_sql()
+    return sql.SQL("FROM {} AS src").format(sql.Identifier(plan.table.name))
+
+
+def stream_copy(cursor, statement, sink) -> None:
+    """Run a ``COPY … TO STDOUT`` and write each chunk it yields to ``sink``."""
+    with cursor.copy(statement) as copy:
+        for chunk in copy:
+            sink.write(chunk)
