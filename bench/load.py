@@ -1,4 +1,4 @@
-"""Load benchmark: rows/s of ``gamboge.load.load.run`` against raw ``COPY … FROM STDIN`` of the same rows.
+"""Load benchmark: rows/s of ``gamboge.load.pipeline.run`` against raw ``COPY … FROM STDIN`` of the same rows.
 
 A synthetic processed zone shaped like ToteSys at ``scale`` (scale 1 ≈ 12k sales orders, 5k
 purchase orders, one transaction and one payment per order; every key valid) is written with
@@ -36,7 +36,7 @@ from gamboge.common import config, schema
 from gamboge.common.schema import quote_ident
 from gamboge.dev import localpg
 from gamboge.lake import manifests, storage
-from gamboge.load import load
+from gamboge.load import pipeline
 from gamboge.transform import star
 from gamboge.warehouse import warehouse
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -243,7 +243,7 @@ def measure_load(spark: SparkSession, scale: float) -> Dict[str, object]:
             with psycopg.connect(dsn) as conn:
                 warehouse.ensure_schema(conn)  # DDL outside the timing, as for COPY
             started = time.perf_counter()
-            summary = load.run(spark, processed_uri, dsn)
+            summary = pipeline.run(spark, processed_uri, dsn)
             load_seconds = time.perf_counter() - started
             loaded = sum(t["inserted"] for t in summary["tables"].values())
             if loaded != rows:

@@ -89,3 +89,19 @@ def aws(moto_endpoint, monkeypatch):
     storage.reset_clients()
     yield
     storage.reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _gamboge_logging_restored():
+    """A job's entry point configures the `gamboge` loggers for CloudWatch (its own handler, no
+    propagation); a test that calls one in-process must not take caplog away from the next."""
+    import logging
+
+    from gamboge.common import logs
+
+    logger = logging.getLogger("gamboge")
+    saved = (list(logger.handlers), logger.level, logger.propagate, dict(logs._FORMAT))
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    logs._FORMAT.clear()
+    logs._FORMAT.update(saved[3])

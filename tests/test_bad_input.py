@@ -15,7 +15,7 @@ import pytest
 from gamboge.common import config
 from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, manifests, storage
-from gamboge.load import load
+from gamboge.load import pipeline
 from gamboge.transform import transform, transform_job
 
 pytest.register_assert_rewrite("workspaces")
@@ -225,8 +225,8 @@ def test_a_fact_referencing_a_missing_dimension_row_is_refused_by_the_load(sourc
         conn.execute("UPDATE sales_order SET design_id = 999999 WHERE sales_order_id = 1")
     assert _ingest() == 0
     transform_all(spark)
-    with pytest.raises(load.LoadError) as refused:
-        load.run(spark, config.processed_uri(), with_password(fresh_db, "unused"))
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.run(spark, config.processed_uri(), with_password(fresh_db, "unused"))
     message = str(refused.value)
     assert "fact_sales_order.design_id references dim_design.design_id = 999999" in message
     assert "rolled back, nothing changed" in message

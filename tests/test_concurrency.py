@@ -29,7 +29,7 @@ from gamboge.common import config, schema
 from gamboge.dev import seed
 from gamboge.dev.run import EXIT_LOCKED, RunLock, RunLocked
 from gamboge.lake import bookmarks, manifests
-from gamboge.load import load
+from gamboge.load import pipeline, staging
 from gamboge.warehouse import warehouse
 
 pytest.register_assert_rewrite("workspaces", "ingest_runs")
@@ -99,7 +99,7 @@ def test_two_loads_at_once_load_every_batch_once(pg_server, clean_run, tmp_path)
     )
 
     with psycopg.connect(target, autocommit=True) as gate:
-        gate.execute("SELECT pg_advisory_lock(%s)", (load.ADVISORY_LOCK_KEY,))
+        gate.execute("SELECT pg_advisory_lock(%s)", (pipeline.ADVISORY_LOCK_KEY,))
         loads = [start(workspace, ["load"], tmp_path, f"load{i}", GAMBOGE_WAREHOUSE_DSN=target) for i in range(2)]
         deadline = time.monotonic() + 300
         while gate.execute(waiting_sql).fetchone()[0] < 2:
@@ -109,7 +109,7 @@ def test_two_loads_at_once_load_every_batch_once(pg_server, clean_run, tmp_path)
             time.sleep(0.2)
         # Both wait on the lock; neither has touched the warehouse yet.
         assert rows(target, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
-        gate.execute("SELECT pg_advisory_unlock(%s)", (load.ADVISORY_LOCK_KEY,))
+        gate.execute("SELECT pg_advisory_unlock(%s)", (pipeline.ADVISORY_LOCK_KEY,))
 
     results = [finish(p) for p in loads]
     for status, out, err in results:
@@ -129,8 +129,10 @@ def test_two_loads_at_once_load_every_batch_once(pg_server, clean_run, tmp_path)
             f"SELECT count(*) FROM (SELECT 1 FROM {fact.name} GROUP BY {', '.join(fact.version_columns)} "
             "HAVING count(*) > 1) d",
         ) == [(0,)]
-    staging = rows(target, "SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", (load.STAGING_PREFIX,))
-    assert staging == [(0,)]
+    leftover = rows(
+        target, "SELECT count(*) FROM pg_tables WHERE starts_with(tablename, %s)", (staging.STAGING_PREFIX,)
+    )
+    assert leftover == [(0,)]
 
 
 # --- two workflow runs at once ----------------------------------------------------------------------

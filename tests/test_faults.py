@@ -15,7 +15,7 @@ import pytest
 from gamboge.common import config, schema
 from gamboge.ingest import job as ingest
 from gamboge.lake import committed, manifests, storage
-from gamboge.load import load
+from gamboge.load import pipeline
 from gamboge.transform import catalog, transform
 
 pytest.register_assert_rewrite("workspaces")
@@ -29,13 +29,13 @@ ALL_POINTS = [
     ingest.CRASH_BEFORE_BOOKMARK,
     transform.CRASH_AFTER_FACTS,
     transform.CRASH_BEFORE_BOOKMARK,
-    load.CRASH_AFTER_STAGING,
-    load.CRASH_BEFORE_COMMIT,
+    pipeline.CRASH_AFTER_STAGING,
+    pipeline.CRASH_BEFORE_COMMIT,
 ]
 # The default subset: a crash between ingest's manifest and bookmark (the rerun lands the same rows
 # again under a new run id: the overlap must be deduplicated), and one inside the load transaction.
 # transform:after-facts is already exercised by tests/test_run.py.
-FAST_POINTS = [ingest.CRASH_BEFORE_BOOKMARK, load.CRASH_BEFORE_COMMIT]
+FAST_POINTS = [ingest.CRASH_BEFORE_BOOKMARK, pipeline.CRASH_BEFORE_COMMIT]
 SIGKILL_EXIT = -9
 
 
@@ -97,7 +97,7 @@ def test_crash_matrix_at_scale_1(sources, clean_runs, tmp_path, point):
 def test_all_crash_points_are_in_the_matrix():
     """A crash point added to a stage without a matrix entry would go untested."""
     named = set()
-    for module in (ingest, transform, load):
+    for module in (ingest, transform, pipeline):
         named |= {v for k, v in vars(module).items() if k.startswith("CRASH_") and isinstance(v, str)}
     assert named == set(ALL_POINTS)
 

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from gamboge.common import faults, schema
 from gamboge.lake import manifests, storage
-from gamboge.load import load, load_job
+from gamboge.load import connection, load_job, pipeline, staging
 from gamboge.transform import star
 from gamboge.warehouse import warehouse
 
@@ -198,7 +198,7 @@ def test_a_differently_shaped_table_is_refused(spark, fresh_db, processed_uri):
             "(currency_id integer PRIMARY KEY, currency_code varchar NOT NULL, x int NOT NULL)"
         )
     with pytest.raises(warehouse.SchemaMismatch, match=r"table dim_currency has no column currency_name"):
-        load.run(spark, processed_uri, fresh_db)
+        pipeline.run(spark, processed_uri, fresh_db)
     with psycopg.connect(fresh_db) as conn:
         conn.execute('ALTER TABLE "dim_currency" RENAME COLUMN x TO currency_name')
         with pytest.raises(warehouse.SchemaMismatch, match=r"dim_currency column currency_name is integer"):
@@ -210,7 +210,7 @@ def test_a_differently_shaped_table_is_refused(spark, fresh_db, processed_uri):
 # --- loading --------------------------------------------------------------------------------------
 def test_load_then_load_again_changes_nothing(spark, fresh_db, processed_uri):
     first_batch(processed_uri)
-    summary = load.run(spark, processed_uri, fresh_db)
+    summary = pipeline.run(spark, processed_uri, fresh_db)
     assert summary["loaded"] == ["20240102T000000000000Z-aaaaaa"]
     assert summary["tables"]["dim_date"]["inserted"] == 10
     assert summary["tables"]["fact_sales_order"] == {"staged": 2, "inserted": 2, "updated": 0}
@@ -225,7 +225,7 @@ def test_load_then_load_again_changes_nothing(spark, fresh_db, processed_uri):
     before = checksums(fresh_db)
     assert before["fact_payment"][0] == 2 and before[warehouse.LOAD_LOG][0] == 1
 
-    again = load.run(spark, processed_uri, fresh_db)
+    again = pipeline.run(spark, processed_uri, fresh_db)
     assert again["loaded"] == [] and again["already_loaded"] == 1
     assert checksums(fresh_db) == before
     assert staging_tables(fresh_db) == []
@@ -233,7 +233,7 @@ def test_load_then_load_again_changes_nothing(spark, fresh_db, processed_uri):
 
 def test_a_second_batch_updates_dimensions_and_appends_fact_versions(spark, fresh_db, processed_uri):
     first_batch(processed_uri)
-    load.run(spark, processed_uri, fresh_db)
+    pipeline.run(spark, processed_uri, fresh_db)
     before = checksums(fresh_db)
 
     designs = [(1, "Wooden", "/private", "wooden-20220717-npgz.json"), DIMENSION_ROWS["dim_design"][1]]
@@ -247,7 +247,7 @@ def test_a_second_batch_updates_dimensions_and_appends_fact_versions(spark, fres
         carried=("dim_staff", "dim_currency"),
         dates=False,
     )
-    summary = load.run(spark, processed_uri, fresh_db)
+    summary = pipeline.run(spark, processed_uri, fresh_db)
     assert summary["loaded"] == ["20240103T000000000000Z-bbbbbb"]
     assert summary["tables"]["dim_design"] == {"staged": 2, "inserted": 0, "updated": 1}
     assert summary["tables"]["fact_payment"]["inserted"] == 1
@@ -263,12 +263,12 @@ def test_a_second_batch_updates_dimensions_and_appends_fact_versions(spark, fres
 
 def test_kill_before_commit_leaves_the_warehouse_unchanged_and_the_rerun_loads_once(spark, fresh_db, processed_uri):
     first_batch(processed_uri)
-    load.run(spark, processed_uri, fresh_db)
+    pipeline.run(spark, processed_uri, fresh_db)
     before = checksums(fresh_db)
     paid = [PAYMENTS[0][:10] + (True,) + PAYMENTS[0][11:]]
     write_batch(processed_uri, "20240103T000000000000Z-cccccc", facts={"fact_payment": paid}, dates=False)
 
-    env = dict(os.environ, **{faults.ENV_CRASH_AT: load.CRASH_BEFORE_COMMIT})
+    env = dict(os.environ, **{faults.ENV_CRASH_AT: pipeline.CRASH_BEFORE_COMMIT})
     env.update(GAMBOGE_SPARK_MASTER="local[1]", GAMBOGE_SPARK_DRIVER_MEMORY="1g")
     command = [sys.executable, "-m", "gamboge.cli", "load", "--processed_uri", processed_uri]
     crashed = subprocess.run(
@@ -278,13 +278,13 @@ def test_kill_before_commit_leaves_the_warehouse_unchanged_and_the_rerun_loads_o
     assert checksums(fresh_db) == before
     assert staging_tables(fresh_db), "the killed run staged its rows before dying"
 
-    summary = load.run(spark, processed_uri, fresh_db)
+    summary = pipeline.run(spark, processed_uri, fresh_db)
     assert summary["loaded"] == ["20240103T000000000000Z-cccccc"]
     assert summary["tables"]["fact_payment"]["inserted"] == 1
     assert staging_tables(fresh_db) == []
     after = checksums(fresh_db)
     assert after["fact_payment"][0] == 3 and after[warehouse.LOAD_LOG][0] == 2
-    assert load.run(spark, processed_uri, fresh_db)["loaded"] == []
+    assert pipeline.run(spark, processed_uri, fresh_db)["loaded"] == []
     assert checksums(fresh_db) == after
 
 
@@ -293,8 +293,8 @@ def test_a_fact_key_without_a_dimension_row_is_named_and_nothing_is_loaded(spark
     write_batch(
         processed_uri, "20240102T000000000000Z-dddddd", DIMENSION_ROWS, {"fact_sales_order": [SALES[0], orphan]}
     )
-    with pytest.raises(load.LoadError, match=r"fact_sales_order\.design_id references dim_design\.design_id = 99"):
-        load.run(spark, processed_uri, fresh_db)
+    with pytest.raises(pipeline.LoadError, match=r"fact_sales_order\.design_id references dim_design\.design_id = 99"):
+        pipeline.run(spark, processed_uri, fresh_db)
     assert all(count == 0 for count, _ in checksums(fresh_db).values())
     assert staging_tables(fresh_db) == []
     # The job's entry point turns it into a non-zero exit.
@@ -305,17 +305,17 @@ def test_an_unreachable_warehouse_is_a_clear_error(spark, pg_server, processed_u
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(load.LoadError, match=rf"cannot connect to the warehouse 127\.0\.0\.1:{port}/warehouse"):
-        load.run(spark, processed_uri, f"postgresql://gamboge@127.0.0.1:{port}/warehouse")
+    with pytest.raises(pipeline.LoadError, match=rf"cannot connect to the warehouse 127\.0\.0\.1:{port}/warehouse"):
+        pipeline.run(spark, processed_uri, f"postgresql://gamboge@127.0.0.1:{port}/warehouse")
     missing = pg_server.dsn("no_such_database")
-    with pytest.raises(load.LoadError, match=r"cannot connect to the warehouse .*no_such_database.*does not exist"):
-        load.run(spark, processed_uri, missing)
+    with pytest.raises(pipeline.LoadError, match=r"cannot connect to the warehouse .*no_such_database.*does not exist"):
+        pipeline.run(spark, processed_uri, missing)
 
 
 def test_dsn_becomes_a_jdbc_url_without_the_password():
-    target = load.warehouse_from_dsn("postgresql://loader:s3cret@db.example:6543/wh?sslmode=require")
+    target = connection.warehouse_from_dsn("postgresql://loader:s3cret@db.example:6543/wh?sslmode=require")
     assert target.jdbc_url.startswith("jdbc:postgresql://db.example:6543/wh?")
     assert "reWriteBatchedInserts=true" in target.jdbc_url and "sslmode=require" in target.jdbc_url
     assert "s3cret" not in target.jdbc_url and "s3cret" not in target.label
     assert target.jdbc_properties == {"driver": "org.postgresql.Driver", "user": "loader", "password": "s3cret"}
-    assert len(load.staging_table_name("x" * 80, "fact_purchase_order")) <= 63
+    assert len(staging.staging_table_name("x" * 80, "fact_purchase_order")) <= 63

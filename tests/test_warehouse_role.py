@@ -21,7 +21,7 @@ import pytest
 from gamboge import LIBRARY_ROOT
 from gamboge.common import db_secrets as secrets
 from gamboge.dev import localpg
-from gamboge.load import load
+from gamboge.load import pipeline
 from gamboge.warehouse import warehouse, warehouse_role
 
 REPO = Path(__file__).resolve().parent.parent
@@ -275,7 +275,7 @@ def test_the_loader_runs_the_load(spark, server, warehouse_db, secret_ids, sm, t
     run_setup(server, warehouse_db, secret_ids)
     dsn = loader_dsn(server, warehouse_db, loader_secret(sm, secret_ids[1]))
 
-    summary = load.run(spark, processed_uri, dsn)
+    summary = pipeline.run(spark, processed_uri, dsn)
     assert summary["loaded"] == ["20240102T000000000000Z-aaaaaa"]
     assert summary["tables"]["fact_sales_order"] == {"staged": 2, "inserted": 2, "updated": 0}
     counts = test_load.checksums(dsn)
@@ -286,7 +286,7 @@ def test_the_loader_runs_the_load(spark, server, warehouse_db, secret_ids, sm, t
         warehouse.LOAD_LOG: 1,
     }
     assert test_load.staging_tables(dsn) == []
-    assert load.run(spark, processed_uri, dsn)["already_loaded"] == 1
+    assert pipeline.run(spark, processed_uri, dsn)["already_loaded"] == 1
 
 
 # --- the Glue job script ------------------------------------------------------------------------------

@@ -31,14 +31,14 @@ def described() -> Dict[str, str]:
 
 def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
     """Run the load with resolved arguments; inside Job.init/commit when Glue started it."""
-    from gamboge.load import load
+    from gamboge.load import connection, pipeline
     from gamboge.spark import job_session
 
     session = job_session.start("gamboge-load", arguments, spark=spark, with_jdbc=True)
     target = None
     if arguments.get("connection_name") and session.glue_context is not None:
-        target = load.warehouse_from_glue(session.glue_context, arguments["connection_name"])
-    summary = load.run(
+        target = connection.warehouse_from_glue(session.glue_context, arguments["connection_name"])
+    summary = pipeline.run(
         session.spark,
         processed_uri=arguments["processed_uri"],
         warehouse_dsn=arguments.get("warehouse_dsn") or (None if target else config.warehouse_dsn()),
@@ -50,7 +50,7 @@ def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
 
 def glue_main(argv: List[str]) -> int:
     """glue_jobs/load_warehouse.py: ``argv`` is the whole ``sys.argv`` Glue built."""
-    from gamboge.load.load import LoadError
+    from gamboge.load.connection import LoadError
     from gamboge.spark.job_session import GlueRuntimeMissing
     from gamboge.warehouse.warehouse import SchemaMismatch
 

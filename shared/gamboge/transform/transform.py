@@ -294,6 +294,143 @@ def _current_state_and_dimensions(
     return tables, current_locations
 
 
+class Sources(NamedTuple):
+    """The batch's validated source rows, per source table name."""
+
+    good: Dict[str, DataFrame]
+    landed: Dict[str, int]
+    rejected: Dict[str, int]
+    rejects: List[DataFrame]  # only of the tables that rejected some row
+
+
+def _validate_sources(spark: SparkSession, files: Dict[str, List[str]]) -> Sources:
+    """Read and judge every source table the batch has landing files of, side by side."""
+    validated = _in_parallel(
+        lambda table: _validate_source(spark, table, files[table.name]),
+        [t for t in schema.SOURCE_TABLES if files.get(t.name)],
+    )
+    return Sources(
+        good={t.name: v.rows for t, v in validated.items()},
+        landed={t.name: v.landed for t, v in validated.items()},
+        rejected={t.name: v.rejected for t, v in validated.items()},
+        rejects=[v.rejects for v in validated.values() if v.rejected],
+    )
+
+
+def _quarantine(sources: Sources, processed_uri: str, batch_id: str, max_reject_ratio: float) -> Optional[str]:
+    """Write the rejected rows, with their reasons, to one file; refuse the batch when too many.
+
+    Returns where the rejects are, None when no row was rejected."""
+    total_landed, total_rejected = sum(sources.landed.values()), sum(sources.rejected.values())
+    rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
+    if sources.rejects:
+        union = functools.reduce(DataFrame.unionByName, sources.rejects)
+        # repartition, not coalesce: only the reject rows are shuffled into the one file, while the
+        # landing files are still read by as many tasks as usual.
+        union.repartition(1).write.mode("overwrite").json(rejects_uri)
+        log.warning(
+            "%d of %d landed row(s) rejected; reasons in %s",
+            total_rejected,
+            total_landed,
+            rejects_uri,
+            extra={"fields": {"rejected": sources.rejected}},
+        )
+    if total_landed and total_rejected / total_landed > max_reject_ratio:
+        raise TransformError(
+            f"{total_rejected} of {total_landed} landed rows were rejected "
+            f"({total_rejected / total_landed:.2%} > max_reject_ratio {max_reject_ratio:.2%}); "
+            f"nothing was written. Reasons: {rejects_uri}"
+        )
+    return rejects_uri if sources.rejects else None
+
+
+def _facts_beside_dimensions(
+    spark: SparkSession,
+    good: Dict[str, DataFrame],
+    previous: Dict[str, Any],
+    processed_uri: str,
+    batch_id: str,
+    catalog: Catalog,
+) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, str], Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]]]:
+    """The fact builds, started first, run beside the current state and the dimensions (they need
+    neither, and overlapping the two chains keeps both cores busy). A failure in either chain ends
+    the other and removes the files it published.
+
+    Returns the dimensions' manifest entries, the current-state locations and, per fact, what
+    ``_write_new_versions`` returned."""
+    fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in good]
+    with ThreadPoolExecutor(max_workers=max(len(fact_names), 1)) as fact_pool:
+        pending_facts = {
+            fact: fact_pool.submit(
+                _write_new_versions, spark, fact, good[star_sources.FACT_SOURCES[fact]], processed_uri, batch_id
+            )
+            for fact in fact_names
+        }
+        try:
+            tables, current_locations = _current_state_and_dimensions(
+                spark, good, previous, processed_uri, batch_id, catalog
+            )
+            facts = {fact: future.result() for fact, future in pending_facts.items()}
+        except BaseException:
+            _abandon(pending_facts, processed_uri)
+            raise
+    return tables, current_locations, facts
+
+
+def _catalog_facts(
+    tables: Dict[str, Dict[str, Any]],
+    facts: Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]],
+    previous: Dict[str, Any],
+    processed_uri: str,
+    catalog: Catalog,
+) -> List[List[str]]:
+    """Add the facts' manifest entries and catalog partitions; return every date span known so far."""
+    spans = [previous["date_range"]] if previous.get("date_range") else []
+    for fact, (entry, span) in facts.items():
+        tables[fact] = entry
+        catalog.put_table(fact, storage.join(processed_uri, fact), partitions=entry["partitions"])
+        if span:
+            spans.append(span)
+    return spans
+
+
+def _dim_date(
+    spark: SparkSession,
+    tables: Dict[str, Dict[str, Any]],
+    spans: List[List[str]],
+    previous: Dict[str, Any],
+    processed_uri: str,
+    batch_id: str,
+    catalog: Catalog,
+) -> Optional[List[str]]:
+    """dim_date, contiguous over every date any fact references: rewritten only when the range
+    grew, else carried over. Returns the range."""
+    prior_tables = previous.get("tables", {})
+    date_range = [min(s[0] for s in spans), max(s[1] for s in spans)] if spans else None
+    if date_range and date_range != previous.get("date_range"):
+        first, last = (datetime.date.fromisoformat(d) for d in date_range)
+        location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
+        _write_snapshot(star.dim_date(spark, first, last), location)
+        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last - first).days + 1}
+        catalog.put_table("dim_date", location)
+    elif "dim_date" in prior_tables:
+        tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
+    return date_range
+
+
+def _commit(
+    processed_uri: str, state_uri: str, summary: Dict[str, Any], bookmark: Dict[str, Any], bookmark_option: str
+) -> None:
+    """The processed manifest (the commit), then the bookmark; each step has its crash point."""
+    faults.crash_point(CRASH_AFTER_FACTS)
+    manifests.write_manifest(processed_uri, summary["batch_id"], summary)
+    faults.crash_point(CRASH_BEFORE_BOOKMARK)
+    _save_bookmark(state_uri, bookmark, summary["inputs"], bookmark_option)
+    for name, entry in summary["tables"].items():
+        if not entry.get("carried_over"):
+            logs.event(log, "table written", table=name, rows=entry["rows"])
+
+
 def run(
     spark: SparkSession,
     landing_uri: str,
@@ -303,7 +440,10 @@ def run(
     bookmark_option: str = bookmarks.ENABLE,
     max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO,
 ) -> Dict[str, Any]:
-    """Transform every landing manifest not yet consumed; return the run's summary."""
+    """Transform every landing manifest not yet consumed; return the run's summary.
+
+    The steps: validate the sources, quarantine their rejects, build the facts beside the current
+    state and the dimensions, catalog the facts, dim_date, then commit (manifest, bookmark)."""
     bookmarks.check_option(bookmark_option)
     started = time.monotonic()
     bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
@@ -325,94 +465,27 @@ def run(
     previous = {} if bookmark_option == bookmarks.DISABLE else _latest_processed_manifest(processed_uri)
     files = _landing_files(landing_uri, pending)
     log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
-
-    # --- sources: read, validate, quarantine -------------------------------------------------
-    validated = _in_parallel(
-        lambda table: _validate_source(spark, table, files[table.name]),
-        [t for t in schema.SOURCE_TABLES if files.get(t.name)],
+    sources = _validate_sources(spark, files)
+    rejects_uri = _quarantine(sources, processed_uri, batch_id, max_reject_ratio)
+    tables, current_locations, facts = _facts_beside_dimensions(
+        spark, sources.good, previous, processed_uri, batch_id, catalog
     )
-    good = {t.name: v.rows for t, v in validated.items()}
-    landed = {t.name: v.landed for t, v in validated.items()}
-    rejected = {t.name: v.rejected for t, v in validated.items()}
-    reject_frames = [v.rejects for v in validated.values() if v.rejected]
-    total_landed, total_rejected = sum(landed.values()), sum(rejected.values())
-    rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
-    if reject_frames:
-        union = functools.reduce(DataFrame.unionByName, reject_frames)
-        # repartition, not coalesce: only the reject rows are shuffled into the one file, while the
-        # landing files are still read by as many tasks as usual.
-        union.repartition(1).write.mode("overwrite").json(rejects_uri)
-        log.warning(
-            "%d of %d landed row(s) rejected; reasons in %s",
-            total_rejected,
-            total_landed,
-            rejects_uri,
-            extra={"fields": {"rejected": rejected}},
-        )
-    if total_landed and total_rejected / total_landed > max_reject_ratio:
-        raise TransformError(
-            f"{total_rejected} of {total_landed} landed rows were rejected "
-            f"({total_rejected / total_landed:.2%} > max_reject_ratio {max_reject_ratio:.2%}); "
-            f"nothing was written. Reasons: {rejects_uri}"
-        )
-
-    # --- facts: started first, they run beside the current state and the dimensions --------
-    # (they need neither, and overlapping the two chains keeps both cores busy)
-    fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in good]
-    with ThreadPoolExecutor(max_workers=max(len(fact_names), 1)) as fact_pool:
-        pending_facts = {
-            fact: fact_pool.submit(
-                _write_new_versions, spark, fact, good[star_sources.FACT_SOURCES[fact]], processed_uri, batch_id
-            )
-            for fact in fact_names
-        }
-        try:
-            tables, current_locations = _current_state_and_dimensions(
-                spark, good, previous, processed_uri, batch_id, catalog
-            )
-            facts = {fact: future.result() for fact, future in pending_facts.items()}
-        except BaseException:
-            _abandon(pending_facts, processed_uri)
-            raise
-    prior_tables = previous.get("tables", {})
-    spans = [previous["date_range"]] if previous.get("date_range") else []
-    for fact, (entry, span) in facts.items():
-        tables[fact] = entry
-        catalog.put_table(fact, storage.join(processed_uri, fact), partitions=entry["partitions"])
-        if span:
-            spans.append(span)
-
-    # --- dim_date: contiguous over every date any fact references -----------------------------
-    date_range = [min(s[0] for s in spans), max(s[1] for s in spans)] if spans else None
-    if date_range and date_range != previous.get("date_range"):
-        first, last = (datetime.date.fromisoformat(d) for d in date_range)
-        location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
-        _write_snapshot(star.dim_date(spark, first, last), location)
-        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last - first).days + 1}
-        catalog.put_table("dim_date", location)
-    elif "dim_date" in prior_tables:
-        tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
-
+    spans = _catalog_facts(tables, facts, previous, processed_uri, catalog)
+    date_range = _dim_date(spark, tables, spans, previous, processed_uri, batch_id, catalog)
     storage.delete_prefix(storage.join(processed_uri, committed.STAGING))
     summary = {
         "job": JOB,
         "batch_id": batch_id,
         "inputs": pending,
-        "landed": landed,
-        "rejected": rejected,
-        "rejects_uri": rejects_uri if reject_frames else None,
+        "landed": sources.landed,
+        "rejected": sources.rejected,
+        "rejects_uri": rejects_uri,
         "tables": tables,
         "current": current_locations,
         "date_range": date_range,
         "seconds": round(time.monotonic() - started, 3),
     }
-    faults.crash_point(CRASH_AFTER_FACTS)
-    manifests.write_manifest(processed_uri, batch_id, summary)
-    faults.crash_point(CRASH_BEFORE_BOOKMARK)
-    _save_bookmark(state_uri, bookmark, pending, bookmark_option)
-    for name, entry in tables.items():
-        if not entry.get("carried_over"):
-            logs.event(log, "table written", table=name, rows=entry["rows"])
+    _commit(processed_uri, state_uri, summary, bookmark, bookmark_option)
     return summary
 
 
