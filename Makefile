@@ -9,7 +9,7 @@ PY39 ?= $(shell for p in python3.9 $$HOME/.pyenv/versions/3.9*/bin/python3.9; do
 SCALE ?= 1
 PYTEST_FLAGS ?=
 # The Python-shell jobs (ingest, warehouse_setup) run on Glue's Python 3.9: they import only these
-# folders of the library, and `make lint` holds them to 3.9 (tests/test_layout.py checks the imports).
+# folders of the library, and `make lint` holds them to 3.9 (tests/unit/test_layout.py checks the imports).
 PY39_PATH = glue_jobs/ingest_totesys.py glue_jobs/warehouse_setup.py shared/gamboge/__init__.py \
 	shared/gamboge/common shared/gamboge/lake shared/gamboge/ingest shared/gamboge/warehouse
 
@@ -91,7 +91,7 @@ bench: install  ## benchmarks against raw PostgreSQL COPY and DuckDB (SCALE=1,10
 docker-test:  ## the suite, then the jobs started as Glue starts them, inside the official Glue 5 image (needs Docker)
 	docker build -f Dockerfile.glue -t gamboge-glue-test .
 	docker run --rm gamboge-glue-test
-	docker run --rm -e GAMBOGE_REAL_GLUE=1 gamboge-glue-test "python3 -m pytest -p no:cacheprovider tests/test_glue_launch.py"
+	docker run --rm -e GAMBOGE_REAL_GLUE=1 gamboge-glue-test "python3 -m pytest -p no:cacheprovider tests/e2e/test_glue_launch.py"
 
 package: install  ## each Glue runtime's pinned wheels (requirements/*.txt) and the library wheel under dist/
 	$(BIN)/python -m gamboge.ops.artifacts package
@@ -104,4 +104,4 @@ deploy: package  ## upload versioned artifacts and terraform apply (needs AWS cr
 
 clean:  ## stop the local PostgreSQL and remove .venv, .gamboge and build output
 	-@test -x $(BIN)/gamboge && $(BIN)/gamboge db down
-	rm -rf $(VENV) .venv-py39 .gamboge dist build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-py39 .gamboge dist build *.egg-info shared/*.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -18,6 +18,7 @@ from typing import Dict, List
 import duckdb
 import pyarrow as pa
 import pycountry
+
 from gamboge.common import schema
 from gamboge.transform import star, star_sources
 

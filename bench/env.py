@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, Iterator
 
 import psycopg
+
 from gamboge.common import config
 from gamboge.dev import localpg
 from gamboge.dev.seed import seed_source

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import psycopg
+
 from gamboge import LIBRARY_ROOT
 from gamboge.common import schema
 from gamboge.lake import manifests, storage

@@ -32,6 +32,10 @@ from typing import Dict, List, Sequence
 import psycopg
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
 from gamboge.common import config, schema
 from gamboge.common.schema import quote_ident
 from gamboge.dev import localpg
@@ -39,9 +43,6 @@ from gamboge.lake import manifests, storage
 from gamboge.load import pipeline
 from gamboge.transform import star
 from gamboge.warehouse import warehouse
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 SALES_PER_SCALE = 12_000
 PURCHASES_PER_SCALE = 5_000

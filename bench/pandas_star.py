@@ -14,6 +14,7 @@ from typing import Dict, List
 
 import pandas as pd
 import pycountry
+
 from gamboge.common import schema
 from gamboge.transform import star, star_sources
 

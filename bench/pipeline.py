@@ -17,12 +17,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from bench import profile
+from bench.transform import spread
 from gamboge import LIBRARY_ROOT
 from gamboge.common import config
 from gamboge.dev.simulate import simulate
-
-from bench import profile
-from bench.transform import spread
 
 REPO = Path(__file__).resolve().parent.parent
 GAMBOGE = [sys.executable, "-m", "gamboge.cli"]

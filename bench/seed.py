@@ -12,10 +12,11 @@ import uuid
 from typing import Dict, List, Sequence
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
 from gamboge.common import config
 from gamboge.dev import localpg
 from gamboge.dev.seed import seed_source
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 RUNS = 3
 

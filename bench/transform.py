@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from bench import duckdb_star, pandas_star, profile
 from gamboge.common import config, glue_args
 from gamboge.lake import bookmarks, manifests, storage
-
-from bench import duckdb_star, pandas_star, profile
 
 PANDAS_MAX_SCALE = 10
 

@@ -1,6 +1,6 @@
 # The three Glue jobs of shared/gamboge/common/workflow.py, their connections, the catalog database and the
 # security configuration. Names, script paths, commands and argument names here must match
-# shared/gamboge/common/workflow.py JOBS; tests/test_terraform.py parses this file and fails on any drift.
+# shared/gamboge/common/workflow.py JOBS; tests/infra/test_terraform.py parses this file and fails on any drift.
 
 locals {
   # Repo path of each job script (workflow.JOBS[...].script). `make deploy` uploads each one to

@@ -9,7 +9,7 @@
 # database, USAGE + CREATE on the star schema's schema, nothing else; shared/gamboge/warehouse/warehouse_role.py),
 # and writes host, port, dbname, username and password to the loader secret. Its role is the
 # only one that may read the master secret. No trigger starts it: it is not part of the workflow
-# (shared/gamboge/common/workflow.py ONE_OFF_JOBS; tests/test_terraform.py checks it against this file).
+# (shared/gamboge/common/workflow.py ONE_OFF_JOBS; tests/infra/test_terraform.py checks it against this file).
 
 locals {
   # Repo path of each one-off job script (workflow.ONE_OFF_JOBS[...].script), uploaded by `make deploy`.

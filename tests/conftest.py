@@ -1,4 +1,5 @@
-"""Shared fixtures: one real embedded PostgreSQL cluster per test session, one Spark session."""
+"""Shared fixtures: one real embedded PostgreSQL cluster per test session, one Spark session, the moto
+server, and the pipeline workspaces of tests/helpers/workspaces.py."""
 
 import os
 import socket
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from gamboge.dev import localpg
+
+pytest.register_assert_rewrite("helpers")  # before pytest_plugins imports them
+pytest_plugins = ["helpers.workspaces"]  # the session fixtures `sources` and `clean_runs`
 
 REPO = Path(__file__).resolve().parent.parent
 TOTESYS_DATA = REPO.parent / "shared" / "totesys-data"

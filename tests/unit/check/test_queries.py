@@ -1,6 +1,7 @@
 """gamboge.check.queries: the foreign-key orphan query, run on DuckDB as the processed checks run it."""
 
 import duckdb
+
 from gamboge.check.queries import fk_orphans_sql
 from gamboge.common import schema
 

@@ -1,6 +1,7 @@
 """gamboge.check.zones: batch accounting on hand-built manifests in a file:// lake."""
 
 import pytest
+
 from gamboge.check import zones
 from gamboge.check.report import ERROR, WARNING, Finding, Report
 from gamboge.lake import manifests, storage

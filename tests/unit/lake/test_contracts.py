@@ -5,6 +5,7 @@ Fast: a file:// lake in a temporary folder, no PostgreSQL, no Spark."""
 import json
 
 import pytest
+
 from gamboge.common import schema
 from gamboge.common.postgres import Column
 from gamboge.ingest import job as ingest

@@ -1,6 +1,6 @@
 """Warehouse targets from a DSN and from a Glue JDBC connection whose credentials are resolved
 (no database, no AWS: the Glue context is a stub). The fallback through the connection's
-SECRET_ID is tested beside the load tests, in tests/test_load_connection.py."""
+SECRET_ID is tested beside the load tests, in tests/load/test_load_connection.py."""
 
 from gamboge.load import connection
 

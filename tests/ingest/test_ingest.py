@@ -5,14 +5,14 @@ import os
 
 import psycopg
 import pytest
+
+import helpers
 from gamboge import LIBRARY_ROOT
 from gamboge.cli import bookmarks as bookmarks_cli
 from gamboge.common import schema
 from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, manifests, storage
-
-pytest.register_assert_rewrite("ingest_runs")
-from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
+from helpers.ingest_runs import ingest_run, landed
 
 # A small, realistic ToteSys: millisecond timestamps (one whole second), money as numeric(10,2),
 # NULLable columns, an apostrophe in an email, "Leds" (sic), enum columns and a payment batch.
@@ -376,14 +376,14 @@ def test_s3_landing_with_the_source_secret_from_secrets_manager(source, aws, mon
 
 
 # --- the Glue Python shell runtime ---------------------------------------------------------------------
-PY39 = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-py39", "bin", "python")
+PY39 = str(helpers.REPO / ".venv-py39" / "bin" / "python")
 
 
 @pytest.mark.skipif(not os.path.exists(PY39), reason="no .venv-py39 (python3.9 with psycopg and boto3)")
 def test_the_job_script_runs_under_python_3_9(source, lake):
     import subprocess
 
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = str(helpers.REPO)
     env = dict(os.environ, PYTHONPATH=str(LIBRARY_ROOT), GAMBOGE_SOURCE_DSN=source)
     argv = [PY39, os.path.join(repo, "glue_jobs", "ingest_totesys.py"), "--JOB_NAME", "gamboge-ingest"]
     argv += ["--landing_uri", lake["landing_uri"], "--state_uri", lake["state_uri"]]

@@ -1,6 +1,6 @@
 """Run a Glue Spark job script with only what needs Glue's JVM stood in.
 
-Usage: ``python tests/glue_standin.py SCRIPT ARG…`` — the script then runs as ``__main__`` with
+Usage: ``python tests/helpers/glue_standin.py SCRIPT ARG…`` — the script then runs as ``__main__`` with
 ``sys.argv = [SCRIPT, ARG…]``, exactly as Glue runs it. Everything is real (AWS's awsglue library
 and its ``getResolvedOptions``, PySpark 3.5.4, the project's code, boto3 against whatever
 ``AWS_ENDPOINT_URL`` names) except these two classes, which on Glue are backed by Glue's JVM:
@@ -21,7 +21,7 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # run as a script: no helpers package
 
 
 def _record(call: str, **fields) -> None:
@@ -34,8 +34,9 @@ def _record(call: str, **fields) -> None:
 def install() -> None:
     import awsglue.context
     import awsglue.job
-    from gamboge.common import aws
     from pyspark.sql import SparkSession
+
+    from gamboge.common import aws
 
     class StandInGlueContext:
         def __init__(self, spark_context, **options):

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from gamboge.ops import artifacts
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-REPO = Path(__file__).resolve().parent.parent
+import helpers
+from gamboge.ops import artifacts
+
+REPO = helpers.REPO
 
 
 def _pyproject() -> dict:

@@ -5,7 +5,9 @@ import ast
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import helpers
+
+REPO = helpers.REPO
 LIBRARY = REPO / "shared"
 PACKAGE = LIBRARY / "gamboge"
 # Lowest first: a package may import its own modules and those of packages below it, never above

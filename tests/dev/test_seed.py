@@ -3,19 +3,18 @@
 import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
+
+import helpers
 from gamboge.cli import main as cli
 from gamboge.common import schema
 from gamboge.dev.seed import seed_source
 from gamboge.dev.simulate import simulate
 
 # The ToteSys snapshots beside the repo (read only, for the optional comparison at the end).
-LIVE_PARQUET = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "totesys-data" / "Aidan-Mooney-ToteSys-project"
-)
+LIVE_PARQUET = helpers.REPO.parent / "shared" / "totesys-data" / "Aidan-Mooney-ToteSys-project"
 START = date(2023, 1, 2)  # a Monday; the span is fixed so the tests do not depend on today
 SPAN_END = date(2025, 1, 10)  # the 530th working day from START
 GENERATED = ("design", "sales_order", "purchase_order", "transaction", "payment")

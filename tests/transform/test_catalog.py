@@ -5,6 +5,7 @@ import copy
 import uuid
 
 import boto3
+
 from gamboge.common import schema
 from gamboge.transform.catalog import FileCatalog, GlueCatalog, hive_type, same_table_input, table_input
 

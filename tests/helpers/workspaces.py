@@ -16,11 +16,12 @@ import uuid
 
 import psycopg
 import pytest
+
 from gamboge.common import schema
 from gamboge.dev import seed
 
 # Every workspace connects with this password. The embedded server trusts 127.0.0.1, so the runs
-# succeed, and tests/test_security.py greps everything a run printed or wrote for it.
+# succeed, and tests/e2e/test_security.py greps everything a run printed or wrote for it.
 PASSWORD_MARKER = "pw-MARKER-5e1f0c2d9b"
 
 # Values that break string-built SQL, JSON or CSV handling; each must reach the warehouse verbatim.

@@ -7,6 +7,7 @@ import uuid
 
 import psycopg
 import pytest
+
 from gamboge.common import config, schema
 from gamboge.dev import seed, simulate
 from gamboge.ingest import job as ingest

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
 from gamboge.common import schema
 from gamboge.transform import star
 from gamboge.transform.landing_reader import LANDING_RUN_ID, LINE_ORDER, validate
 from gamboge.transform.spark_schemas import CORRUPT_RECORD, landing_read_schema, star_schema
-from pyspark.sql import functions as F
 
 pytestmark = pytest.mark.spark
 

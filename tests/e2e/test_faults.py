@@ -12,17 +12,15 @@ scale 1.
 
 import psycopg
 import pytest
+
 from gamboge.common import config, schema
 from gamboge.ingest import job as ingest
 from gamboge.lake import committed, manifests, storage
 from gamboge.load import pipeline
 from gamboge.transform import catalog, transform
-
-pytest.register_assert_rewrite("workspaces")
-from workspaces import gamboge, warehouse_checksums  # noqa: E402 - after the rewrite hook
+from helpers.workspaces import gamboge, warehouse_checksums
 
 pytestmark = pytest.mark.spark
-pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
 
 ALL_POINTS = [
     ingest.CRASH_AFTER_DATA_FILES,
@@ -34,7 +32,7 @@ ALL_POINTS = [
 ]
 # The default subset: a crash between ingest's manifest and bookmark (the rerun lands the same rows
 # again under a new run id: the overlap must be deduplicated), and one inside the load transaction.
-# transform:after-facts is already exercised by tests/test_run.py.
+# transform:after-facts is already exercised by tests/e2e/test_run.py.
 FAST_POINTS = [ingest.CRASH_BEFORE_BOOKMARK, pipeline.CRASH_BEFORE_COMMIT]
 SIGKILL_EXIT = -9
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import psycopg
+
 from gamboge.dev import localpg
 
 

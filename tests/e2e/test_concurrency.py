@@ -25,18 +25,15 @@ from collections import Counter
 
 import psycopg
 import pytest
+
 from gamboge.common import config, schema
 from gamboge.dev import seed
 from gamboge.dev.run import EXIT_LOCKED, RunLock, RunLocked
 from gamboge.lake import bookmarks, manifests
 from gamboge.load import pipeline, staging
 from gamboge.warehouse import warehouse
-
-pytest.register_assert_rewrite("workspaces", "ingest_runs")
-from ingest_runs import ingest_run, landed  # noqa: E402 - after the rewrite hook
-from workspaces import warehouse_checksums, with_password  # noqa: E402 - after the rewrite hook
-
-pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
+from helpers.ingest_runs import ingest_run, landed
+from helpers.workspaces import warehouse_checksums, with_password
 
 LOAD_WAITS = "another load is running against this warehouse; waiting for it to finish"
 

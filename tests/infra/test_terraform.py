@@ -16,12 +16,14 @@ from pathlib import Path
 
 import hcl2
 import pytest
+
+import helpers
 from gamboge import SQL_DIR
 from gamboge.common import schema, workflow
 from gamboge.lake import bookmarks
 from gamboge.ops import artifacts, deploy
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = helpers.REPO
 TERRAFORM = REPO / "terraform"
 ATHENA_SQL = SQL_DIR / "athena"
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"

@@ -6,6 +6,7 @@ import uuid
 
 import boto3
 import pytest
+
 from gamboge.load import connection
 
 

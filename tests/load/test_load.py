@@ -17,6 +17,8 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+import helpers
 from gamboge.common import faults, schema
 from gamboge.lake import manifests, storage
 from gamboge.load import connection, load_job, pipeline, staging
@@ -25,7 +27,7 @@ from gamboge.warehouse import warehouse
 
 pytestmark = pytest.mark.spark
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = helpers.REPO
 D = datetime.date
 FIRST_DAY, LAST_DAY = D(2024, 1, 1), D(2024, 1, 10)
 

@@ -6,10 +6,10 @@ import sys
 import uuid
 
 import boto3
+
 from gamboge import LIBRARY_ROOT
 from gamboge.dev import seed
 from gamboge.lake import manifests, workflow_run
-
 from tests.conftest import REPO
 
 

@@ -3,13 +3,13 @@
 import re
 import subprocess
 import sys
-from pathlib import Path
 
+import helpers
 from gamboge.cli import main as cli
 from gamboge.cli.schema import README_BEGIN, README_END, mermaid_diagram
 from gamboge.common import workflow
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (helpers.REPO / "README.md").read_text()
 
 
 def test_the_two_commands_come_first():

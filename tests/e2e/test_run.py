@@ -8,6 +8,7 @@ import uuid
 
 import psycopg
 import pytest
+
 from gamboge.common import config, schema
 from gamboge.dev import seed, simulate
 from gamboge.dev.run import EXIT_LOCKED, RunLock

@@ -9,7 +9,7 @@ on the moto server, the terraform variables at their defaults. A project argumen
 value the launcher cannot point anywhere fails loudly, so a new argument cannot go untested.
 
 The Python-shell job runs under Python 3.9 (.venv-py39, Glue's Python-shell runtime locally) with
-nothing stood in. The Spark jobs run under this Python 3.11 through ``tests/glue_standin.py``, which
+nothing stood in. The Spark jobs run under this Python 3.11 through ``tests/helpers/glue_standin.py``, which
 stands in only what needs Glue's JVM (GlueContext's Spark session and ``extract_jdbc_conf``,
 ``Job.init``/``commit``); with ``GAMBOGE_REAL_GLUE=1`` (inside the official Glue 5 image, `make
 docker-test`) the scripts run as they are, on the image's real GlueContext.
@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import Dict, List, Mapping, NamedTuple, Optional
 
 import hcl2
+
+import helpers
 from gamboge import LIBRARY_ROOT
 from gamboge.common import workflow
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = helpers.REPO
 TERRAFORM = REPO / "terraform"
 PY39 = REPO / ".venv-py39" / "bin" / "python"
-STANDIN = REPO / "tests" / "glue_standin.py"
+STANDIN = REPO / "tests" / "helpers" / "glue_standin.py"
 REAL_GLUE = os.environ.get("GAMBOGE_REAL_GLUE") == "1"
 INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 ORDERS = ("job-first", "glue-first", "shuffled")

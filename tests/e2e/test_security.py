@@ -10,14 +10,13 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
-from gamboge.common import db_secrets as secrets
 
-pytest.register_assert_rewrite("workspaces")
-from workspaces import HOSTILE, PASSWORD_MARKER, gamboge  # noqa: E402 - after the rewrite hook
+import helpers
+from gamboge.common import db_secrets as secrets
+from helpers.workspaces import HOSTILE, PASSWORD_MARKER, gamboge
 
 pytestmark = pytest.mark.spark
-pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
-REPO = Path(__file__).resolve().parent.parent
+REPO = helpers.REPO
 
 
 def test_bandit_finds_no_medium_or_high_issue():

@@ -1,4 +1,4 @@
-"""Every job started exactly as AWS Glue starts it (tests/glue_launcher.py): terraform's default
+"""Every job started exactly as AWS Glue starts it (tests/helpers/glue_launcher.py): terraform's default
 arguments plus Glue's own, in any order, parsed by AWS's awsglue library, in a subprocess; ingest
 under Python 3.9 against the real PostgreSQL, with S3, Secrets Manager, the Glue connection and
 catalog and the workflow run properties on the moto server."""
@@ -13,16 +13,15 @@ import time
 import uuid
 
 import boto3
-import glue_launcher
 import psycopg
 import pytest
+
 from gamboge.common import config, schema
 from gamboge.dev import localpg
 from gamboge.lake import bookmarks, manifests, storage, workflow_run
-from test_bad_input import currency, land
-from workspaces import warehouse_checksums
-
-pytest_plugins = ["workspaces"]  # the session fixtures `sources` and `clean_runs`
+from helpers import glue_launcher
+from helpers.landing import currency, land
+from helpers.workspaces import warehouse_checksums
 
 SCALE = 0.1  # the scale of the clean `gamboge run` the other whole-pipeline tests share
 needs_py39 = pytest.mark.skipif(

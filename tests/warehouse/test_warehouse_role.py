@@ -18,13 +18,15 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
+
+import helpers
 from gamboge import LIBRARY_ROOT
 from gamboge.common import db_secrets as secrets
 from gamboge.dev import localpg
 from gamboge.load import pipeline
 from gamboge.warehouse import warehouse, warehouse_role
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = helpers.REPO
 PY39 = REPO / ".venv-py39" / "bin" / "python"
 MASTER = "warehouse_admin"
 LOADER = warehouse_role.LOADER_ROLE
