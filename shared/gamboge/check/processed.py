@@ -10,13 +10,13 @@ from gamboge.check.queries import fk_orphans_sql
 from gamboge.check.report import ERROR, Report, sample
 from gamboge.common import schema
 from gamboge.lake import committed
+from gamboge.ops.query import connect
+from gamboge.transform.catalog import FileCatalog
 
 Manifests = Dict[str, Dict[str, Any]]  # batch id → processed manifest body, oldest first
 
 
 def check_processed(report: Report, processed_uri: str, catalog_uri: str, processed: Manifests) -> None:
-    from gamboge.ops.query import connect
-    from gamboge.transform.catalog import FileCatalog
 
     check_fact_orphans(report, processed_uri, processed)
     catalog = FileCatalog(catalog_uri)

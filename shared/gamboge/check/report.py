@@ -4,6 +4,7 @@ the exit status."""
 from typing import Any, Dict, Iterable, List, NamedTuple
 
 from gamboge.common import schema
+from gamboge.common.text import format_table
 
 ERROR = "ERROR"  # fails the check: exit status EXIT_MISMATCH
 WARNING = "WARNING"  # reported; fails the check only with --fail-on-warnings
@@ -59,7 +60,6 @@ def sample(keys: Iterable[Any]) -> str:
 
 def format_report(result: Dict[str, Any], counts: bool = True) -> str:
     """The counts per table (optional), every finding, and the verdict; ``result`` is ``Report.as_dict()``."""
-    from gamboge.ops.query import format_table
 
     findings = [Finding(**f) for f in result["findings"]]
     parts = []

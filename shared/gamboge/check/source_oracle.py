@@ -16,6 +16,9 @@ from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 from gamboge.check.queries import q
 from gamboge.check.report import ERROR, WARNING, Report, sample
 from gamboge.common import config, schema
+from gamboge.common.postgres import columns_of
+from gamboge.ingest.fingerprints import latest_fingerprints
+from gamboge.ingest.rowsql import line_expression
 from gamboge.lake import bookmarks, storage
 from gamboge.transform.star_sources import FACT_SOURCES, MAIN_SOURCE
 
@@ -33,10 +36,6 @@ def read_source(conn, state: Dict[str, Any]) -> Dict[str, SourceRows]:
     """Every current source row, and which of them the last ingest has not landed as they are now."""
     from psycopg import sql
     from psycopg.rows import dict_row
-
-    from gamboge.common.postgres import columns_of
-    from gamboge.ingest.fingerprints import latest_fingerprints
-    from gamboge.ingest.rowsql import line_expression
 
     live = columns_of(conn, schema.SOURCE_TABLE_NAMES)
     out: Dict[str, SourceRows] = {}

@@ -7,6 +7,7 @@ from typing import Any, Dict
 from gamboge.check.queries import fk_orphans_sql, q
 from gamboge.check.report import ERROR, Report, sample
 from gamboge.common import schema
+from gamboge.warehouse import warehouse
 
 
 def check_warehouse(report: Report, conn, processed: Dict[str, Dict[str, Any]]) -> None:
@@ -19,7 +20,6 @@ def check_warehouse(report: Report, conn, processed: Dict[str, Dict[str, Any]]) 
 
 def check_loaded_batches(report: Report, conn, processed: Dict[str, Dict[str, Any]]) -> bool:
     """Every processed batch is in the load log; False when there is no load log at all."""
-    from gamboge.warehouse import warehouse
 
     present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     if warehouse.LOAD_LOG not in present:

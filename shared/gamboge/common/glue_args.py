@@ -19,6 +19,7 @@ Imported by the ingest job: Python 3.9 compatible.
 import sys
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from gamboge.common import aws, logs
 from gamboge.common.errors import GambogeError
 
 # Glue's own bookmark option and the key getResolvedOptions returns it under.
@@ -121,7 +122,6 @@ def start_job(
     """What every job script does before its work: logging for CloudWatch, ``--help``, the
     arguments as Glue parses them, a warning per unknown argument, the region of every AWS call.
     Returns (arguments, 0), or (None, exit status) when the script ends here."""
-    from gamboge.common import aws, logs
 
     logs.configure_for_job()
     if wants_help(argv):

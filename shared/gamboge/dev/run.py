@@ -22,10 +22,17 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from gamboge import LIBRARY_ROOT
+from gamboge.check.checks import run_checks  # every run ends with `gamboge check`: source, zones, warehouse
+from gamboge.check.report import EXIT_MISMATCH, format_report
 from gamboge.common import config, glue_args, logs, schema, workflow
 from gamboge.common.errors import GambogeError
 from gamboge.common.redact import dsn_without_password
+from gamboge.common.text import format_table
+from gamboge.dev import seed, simulate
+from gamboge.ingest import job as ingest_job
 from gamboge.lake import bookmarks, manifests
+from gamboge.load import load_job
+from gamboge.transform import transform_job
 from gamboge.transform.star_sources import MAIN_SOURCE
 
 log = logs.get("run")
@@ -84,9 +91,6 @@ def _say(message: str) -> None:
 def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
     """The arguments the Glue trigger passes, with the stage's local defaults (no secret id and no
     Glue connection: locally the DSNs come from GAMBOGE_*_DSN or the embedded server)."""
-    from gamboge.ingest import job as ingest_job
-    from gamboge.load import load_job
-    from gamboge.transform import transform_job
 
     defaults_of = {
         "ingest": ingest_job.argument_defaults,
@@ -104,8 +108,6 @@ def _stage_arguments(key: str) -> Dict[str, Optional[str]]:
 def prepare_source(scale: float) -> Dict[str, Any]:
     """Seed an empty source; otherwise let one more business day happen."""
     import psycopg
-
-    from gamboge.dev import seed, simulate
 
     dsn = config.source_dsn()
     with psycopg.connect(dsn) as conn:
@@ -161,12 +163,10 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
         return session.result()
 
     def transform() -> Dict[str, Any]:
-        from gamboge.transform import transform_job
 
         return transform_job.execute(_stage_arguments("transform"), spark=spark())
 
     def load() -> Dict[str, Any]:
-        from gamboge.load import load_job
 
         arguments = dict(_stage_arguments("load"), warehouse_dsn=config.warehouse_dsn())
         return load_job.execute(arguments, spark=spark())
@@ -184,7 +184,6 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
         seconds = time.monotonic() - started
         report["stages"][job.key]["stage_seconds"] = round(seconds, 2)
         _say(f"✔ {job.key} ({seconds:.1f} s)")
-    from gamboge.check.checks import run_checks  # every run ends with `gamboge check`: source, zones, warehouse
 
     if check_level == "off":
         return report
@@ -222,7 +221,6 @@ def summary_table(report: Dict[str, Any]) -> str:
                 load_entry.get("updated", 0),
             ]
         )
-    from gamboge.ops.query import format_table
 
     text = format_table(header, rows, limit=len(rows)).rsplit("\n", 1)[0]
     seconds = "  ".join(f"{k} {v.get('stage_seconds', 0):.1f} s" for k, v in report["stages"].items())
@@ -271,7 +269,6 @@ def main(args: argparse.Namespace) -> int:
     except StageFailed as exc:
         print(f"gamboge run: {exc}", file=sys.stderr)
         return 1
-    from gamboge.check.report import EXIT_MISMATCH, format_report
 
     checked = "check" in report
     status = 0 if not checked or report["check"]["ok"] else EXIT_MISMATCH

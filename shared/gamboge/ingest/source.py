@@ -11,6 +11,7 @@ that the ``gamboge`` command line stays fast.
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from gamboge.common import config, schema
+from gamboge.common import db_secrets as secrets
 from gamboge.common.postgres import Column
 from gamboge.common.redact import redact
 from gamboge.ingest.model import IngestError, RunContext
@@ -31,8 +32,6 @@ def source_from_settings(settings: Settings) -> Source:
     from psycopg.conninfo import conninfo_to_dict
 
     if settings.source_secret_id:
-        from gamboge.common import db_secrets as secrets
-
         try:
             kwargs = secrets.rds_connection_kwargs(settings.source_secret_id)
         except secrets.SecretError as exc:

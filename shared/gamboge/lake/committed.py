@@ -6,7 +6,7 @@ Every other ``.parquet`` under a fact table, and everything under ``_staging``, 
 an interrupted run: readers never see it, and the next transform deletes it. Transform, check,
 compact and the tests all ask this module.
 
-Imported by the Python-shell path's neighbours: Python 3.9 compatible.
+Python 3.9 compatible: common/ and lake/ are on the Python-shell path.
 """
 
 import json

@@ -12,6 +12,7 @@ Imported by the ingest job: Python 3.9 compatible.
 from typing import Dict, Optional
 
 from gamboge.common import aws
+from gamboge.lake import manifests
 
 LANDING_MANIFEST = "gamboge_landing_manifest"
 PROCESSED_MANIFEST = "gamboge_processed_manifest"
@@ -44,7 +45,6 @@ def read(arguments: Dict[str, Optional[str]], key: str) -> Optional[str]:
 def missing_upstream(arguments: Dict[str, Optional[str]], key: str, zone_uri: str) -> Optional[str]:
     """Why this job must not start: the batch the previous job recorded under ``key`` is not among
     the committed manifests of ``zone_uri``; None when it is there, or when not in a workflow."""
-    from gamboge.lake import manifests
 
     expected = read(arguments, key)
     if expected and expected not in manifests.list_run_ids(zone_uri):

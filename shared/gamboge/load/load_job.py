@@ -12,6 +12,8 @@ from typing import Dict, List, Optional
 
 from gamboge.common import config, glue_args, logs, workflow
 from gamboge.lake import workflow_run
+from gamboge.load.connection import LoadError
+from gamboge.warehouse.warehouse import SchemaMismatch
 
 JOB = workflow.job("load")
 SUMMARY = "Glue 5.0 Spark job: processed-zone batches to the PostgreSQL warehouse over JDBC, each exactly once."
@@ -50,9 +52,7 @@ def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
 
 def glue_main(argv: List[str]) -> int:
     """glue_jobs/load_warehouse.py: ``argv`` is the whole ``sys.argv`` Glue built."""
-    from gamboge.load.connection import LoadError
     from gamboge.spark.job_session import GlueRuntimeMissing
-    from gamboge.warehouse.warehouse import SchemaMismatch
 
     arguments, status = glue_args.start_job(
         "load", argv, SUMMARY, described(), dict(defaults(), **workflow_run.ARGUMENTS)

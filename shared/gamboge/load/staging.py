@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gamboge.common import logs, schema
+from gamboge.common.redact import one_line
 from gamboge.common.schema import quote_ident
 from gamboge.load.connection import LoadError, WarehouseTarget
 from gamboge.load.statements import staging_columns
@@ -91,5 +92,6 @@ def write_staging(frame: DataFrame, target: WarehouseTarget, staging: str, rows:
     try:
         writer.options(**options).save()
     except Exception as exc:  # py4j wraps the driver's SQLException; its first line says what failed
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LoadError(f"writing staging table {staging} over JDBC to {target.label} failed: {reason}") from None
+        raise LoadError(
+            f"writing staging table {staging} over JDBC to {target.label} failed: {one_line(exc)}"
+        ) from None

@@ -18,7 +18,8 @@ from typing import Any, Dict, List
 
 from gamboge.common import config, logs, schema
 from gamboge.lake import committed, manifests, storage
-from gamboge.transform.star import PARTITION_COLUMN
+from gamboge.transform.columns import PARTITION_COLUMN
+from gamboge.warehouse.warehouse import loaded_batches
 
 log = logs.get("compact")
 
@@ -45,8 +46,6 @@ def _merge(uris: List[str], target: str) -> int:
 
 def _loaded_batches(warehouse_dsn: str) -> set:
     import psycopg
-
-    from gamboge.warehouse.warehouse import loaded_batches
 
     with psycopg.connect(warehouse_dsn) as conn:
         return set(loaded_batches(conn))

@@ -11,9 +11,10 @@ location (facts with their created_month partitions), so the same SQL runs here 
 import argparse
 import sys
 from importlib import resources
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Tuple
 
 from gamboge.common import config
+from gamboge.common.text import format_table
 from gamboge.lake import storage
 from gamboge.transform.catalog import DEFAULT_DATABASE, Catalog, FileCatalog
 
@@ -53,21 +54,6 @@ def run_sql(sql: str, catalog: Catalog) -> Tuple[List[str], List[Tuple[Any, ...]
         return [d[0] for d in cursor.description], cursor.fetchall()
     finally:
         conn.close()
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], limit: int = 50) -> str:
-    shown = [["" if v is None else str(v) for v in row] for row in rows[:limit]]
-    widths = [max([len(c)] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths)) for r in shown]
-    shown_note = f", first {limit} shown" if len(rows) > limit else ""
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{shown_note})")
-    return "\n".join(out)
-
-
-def _numeric(value: str) -> bool:
-    return value.replace(".", "", 1).replace("-", "", 1).isdigit()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from gamboge.common import glue_args
 from gamboge.common.errors import GambogeError
+from gamboge.spark.session import configure, local_session
 
 
 class GlueRuntimeMissing(GambogeError):
@@ -36,8 +37,6 @@ def start(
     with_jdbc: bool = False,
 ) -> JobSession:
     """A session for the job: the given one (in-process callers), Glue's, or a local one."""
-    from gamboge.spark.session import configure, local_session
-
     if spark is None and glue_args.started_by_glue(arguments):
         from awsglue.context import GlueContext  # type: ignore[import-not-found]
         from awsglue.job import Job  # type: ignore[import-not-found]

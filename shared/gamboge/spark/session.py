@@ -7,6 +7,8 @@ import tempfile
 
 from pyspark.sql import SparkSession
 
+from gamboge.spark.jdbc_driver import find_jar, require_jar
+
 # Settings both runtimes need: UTC so naive ToteSys timestamps never shift, millisecond Parquet
 # timestamps that Athena reads, and few shuffle partitions (the data is small per run).
 SESSION_SETTINGS = {
@@ -46,7 +48,6 @@ def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSe
     )
     for key, value in SESSION_SETTINGS.items():
         builder = builder.config(key, value)
-    from gamboge.spark.jdbc_driver import find_jar, require_jar
 
     jar = require_jar() if with_jdbc else find_jar()
     if jar:

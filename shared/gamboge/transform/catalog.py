@@ -10,9 +10,10 @@ from typing import Any, Dict, List, Optional
 
 from gamboge.common import aws, schema
 from gamboge.lake import storage
-from gamboge.transform.star import LANDED_BY, PARTITION_COLUMN, VERSION_KEY
+from gamboge.transform import settings
+from gamboge.transform.columns import LANDED_BY, PARTITION_COLUMN, VERSION_KEY
 
-DEFAULT_DATABASE = "gamboge"
+DEFAULT_DATABASE = settings.DEFAULT_CATALOG_DATABASE
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"

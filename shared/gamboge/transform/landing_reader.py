@@ -13,11 +13,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gamboge.common import schema
-from gamboge.transform.spark_schemas import CORRUPT_RECORD, landing_read_schema, spark_type
+from gamboge.transform.columns import CORRUPT_RECORD, LANDING_RUN_ID, LINE_ORDER, REJECTED, SOURCE_FILE
+from gamboge.transform.spark_schemas import landing_read_schema, spark_type
 
-SOURCE_FILE = "_source_file"
-LANDING_RUN_ID = "_landing_run_id"
-LINE_ORDER = "_line_order"
 REJECT_COLUMNS = ["table", "source_file", "reason", "record"]
 
 
@@ -86,9 +84,6 @@ def reject_reason(table: schema.Table) -> Column:
     )
     # A line that is not JSON has no columns to judge: one reason says it all.
     return F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
-
-
-REJECTED = "_rejected"
 
 
 def with_verdicts(raw: DataFrame, table: schema.Table) -> DataFrame:

@@ -8,8 +8,7 @@ they are cast to decimal.
 from pyspark.sql import types as T
 
 from gamboge.common import schema
-
-CORRUPT_RECORD = "_corrupt_record"
+from gamboge.transform.columns import CORRUPT_RECORD
 
 _SPARK_TYPES = {
     schema.INT: T.IntegerType(),

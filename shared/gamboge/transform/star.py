@@ -13,13 +13,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from gamboge.common import schema
-from gamboge.transform.landing_reader import LANDING_RUN_ID, LINE_ORDER
+from gamboge.transform.columns import LANDED_BY, LANDING_RUN_ID, LINE_ORDER, PARTITION_COLUMN, VERSION_KEY
 
-VERSION_KEY = "version_key"
 VERSION_KEY_SCHEMA = T.StructType([T.StructField(VERSION_KEY, T.StringType())])
 # The landing run that brought a version: orders versions that share last_updated (silent updates).
-LANDED_BY = "landing_run_id"
-PARTITION_COLUMN = "created_month"
 # Which source tables build each star table: gamboge.transform.star_sources.
 
 

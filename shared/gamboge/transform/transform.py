@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from gamboge.common import faults, logs, schema
 from gamboge.common.errors import GambogeError
 from gamboge.lake import bookmarks, committed, manifests, storage
-from gamboge.transform import star, star_sources
+from gamboge.transform import settings, star, star_sources
 from gamboge.transform.catalog import Catalog
 from gamboge.transform.landing_reader import (
     LANDING_RUN_ID,
@@ -42,7 +42,6 @@ from gamboge.transform.spark_schemas import source_schema
 JOB = "transform"
 CRASH_AFTER_FACTS = "transform:after-facts"  # data files written, manifest not yet
 CRASH_BEFORE_BOOKMARK = "transform:before-bookmark"  # manifest committed, bookmark not yet
-DEFAULT_MAX_REJECT_RATIO = 0.01
 log = logs.get(JOB)
 
 
@@ -438,7 +437,7 @@ def run(
     state_uri: str,
     catalog: Catalog,
     bookmark_option: str = bookmarks.ENABLE,
-    max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO,
+    max_reject_ratio: float = settings.DEFAULT_MAX_REJECT_RATIO,
 ) -> Dict[str, Any]:
     """Transform every landing manifest not yet consumed; return the run's summary.
 

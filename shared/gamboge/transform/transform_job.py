@@ -13,22 +13,11 @@ from typing import Dict, List, Optional
 
 from gamboge.common import config, glue_args, logs, workflow
 from gamboge.lake import bookmarks, workflow_run
+from gamboge.transform.settings import defaults
 
 JOB = workflow.job("transform")
 SUMMARY = "Glue 5.0 Spark job: landing JSON Lines to the Parquet star schema, cataloged."
 log = logs.get("transform")
-
-
-def defaults() -> Dict[str, Optional[str]]:
-    """The job's own arguments with their defaults (Glue's --job-bookmark-option is not one)."""
-    return {
-        "aws_region": None,
-        "landing_uri": config.landing_uri(),
-        "processed_uri": config.processed_uri(),
-        "state_uri": config.state_uri(),
-        "catalog_database": "gamboge",
-        "max_reject_ratio": "0.01",
-    }
 
 
 def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
