@@ -425,7 +425,7 @@ def render_profile(stage: str, summary: Dict[str, Any]) -> str:
     spy = summary.get("pyspy", {})
     if spy.get("available") and spy["main_thread_pipeline_step_pct"]:
         lines += [
-            f"py-spy, main thread ({spy['main_thread_all_samples']} samples at 50 Hz), by step of `dev/run.py`:",
+            f"py-spy, main thread ({spy['main_thread_all_samples']} samples at 50 Hz), by step of `gamboge.dev.run`:",
             "",
             "| step | % of samples |",
             "|---|---|",

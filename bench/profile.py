@@ -75,31 +75,19 @@ def snapshot_transform_source(raw: Path) -> None:
     source_snapshot(raw).write_text(TRANSFORM_SOURCE.read_text())
 
 
-def _phase(frame: str, source: List[str]) -> str:
-    """The ``# --- phase ---`` comment of shared/gamboge/transform/transform.py above a frame's line in ``run``."""
-    match = re.search(r":(\d+)\)$", frame)
-    if not match:
-        return frame
-    lines = source[: int(match.group(1))]
-    for text in reversed(lines):
-        found = re.match(r"\s*# --- (.+?) -+$", text)
-        if found:
-            return found.group(1)
-        if text.startswith("def "):
-            break
-    return "set-up (manifests, bookmark, orphans)"
+def _step(frame: str) -> str:
+    """The function a py-spy frame ("name (file:line)") is in."""
+    return frame.split(" (", 1)[0]
 
 
 def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
     """Collapsed stacks (``--idle --threads``) → where the driver's wall time goes.
 
-    The main thread's innermost frame in shared/gamboge/transform/transform.py says which phase of ``transform.run``
+    The step of ``transform.run`` the main thread is in (the function it called) says which phase
     the wall clock is in; the worker threads' innermost project frames say what the per-table
     work does, and how much of it is a py4j round trip to the JVM."""
     if not raw.exists():
         return {"available": False}
-    snapshot = source_snapshot(raw)
-    source = (snapshot if snapshot.exists() else TRANSFORM_SOURCE).read_text().splitlines()
     main: collections.Counter = collections.Counter()
     workers: collections.Counter = collections.Counter()
     steps: collections.Counter = collections.Counter()
@@ -112,16 +100,20 @@ def summarise_pyspy(raw: Path, top: int = 8) -> Dict[str, Any]:
         frames = stack.split(";")
         names = [f.split(": ", 1)[-1] for f in frames if f.startswith("thread (")]
         thread = names[0] if names else ""
-        project = [f for f in frames if "(shared/" in f]
+        # py-spy names a frame's file from its top package folder: (gamboge/dev/run.py:N).
+        project = [f for f in frames if "gamboge/" in f]
         if thread == "MainThread":
             main_all += n
-            in_pipeline = [f for f in frames if "(shared/gamboge/dev/run.py" in f]
+            in_pipeline = [f for f in frames if "gamboge/dev/run.py:" in f]
             if in_pipeline:
-                steps[re.sub(r" \(shared/gamboge/dev/run.py:\d+\)$", "", in_pipeline[-1])] += n
-            in_run = [f for f in frames if "(shared/gamboge/transform/transform.py" in f and f.startswith("run")]
-            if in_run:
+                steps[re.sub(r" \((?:shared/)?gamboge/dev/run.py:\d+\)$", "", in_pipeline[-1])] += n
+            # transform.run calls one named step at a time: the frame inside run's is the phase.
+            in_transform = [f for f in frames if "gamboge/transform/transform.py:" in f]
+            runs = [i for i, f in enumerate(in_transform) if _step(f) == "run"]
+            if runs:
                 main_total += n
-                main[_phase(in_run[-1], source)] += n
+                inner = in_transform[runs[-1] + 1 :]
+                main[_step(inner[0]) if inner else "set-up (manifests, bookmark, orphans)"] += n
         elif project:
             worker_total += n
             workers[re.sub(r":\d+\)$", ")", project[-1])] += n

@@ -3,7 +3,7 @@
 The landing zone comes from one full ingest of the seeded source at the scale. Each run builds the
 star schema three ways, each into its own fresh folder:
 
-- the transform job (``shared.transform_job.execute``) in a fresh lake, on a Spark session started
+- the transform job (``gamboge.transform.transform_job.execute``) in a fresh lake, on a Spark session started
   once for the whole benchmark (its start-up is reported separately);
 - bench/duckdb_star.py: the same tables in DuckDB SQL;
 - bench/pandas_star.py: the same tables in pandas, at scales up to PANDAS_MAX_SCALE only.

@@ -181,7 +181,7 @@ def test_each_runtimes_artifacts_install_without_an_index_and_import(tmp_path):
         install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index", "--no-cache-dir"]
         result = subprocess.run([*install, *wheels], capture_output=True, text=True, env=_offline_env())
         assert result.returncode == 0, result.stdout + result.stderr
-        # Run outside the repo, so `shared` is the installed wheel, not the working tree.
+        # Run outside the repo, so `gamboge` is the installed wheel, not the working tree.
         result = subprocess.run(
             [str(venv / "bin" / "python"), "-c", checks[target.key]],
             capture_output=True,

@@ -25,7 +25,7 @@ def check_loaded_batches(report: Report, conn, processed: Dict[str, Dict[str, An
     if warehouse.LOAD_LOG not in present:
         report.add(ERROR, "-", "warehouse", "the warehouse has no load log: nothing was ever loaded")
         return False
-    loaded = {r[0] for r in conn.execute(f"SELECT batch_id FROM {q(warehouse.LOAD_LOG)}")}  # nosec B608
+    loaded = set(warehouse.loaded_batches(conn))
     pending = [b for b in processed if b not in loaded]
     if pending:
         report.add(ERROR, "-", "pending", f"{len(pending)} processed batch(es) not loaded yet: {sample(pending)}")

@@ -29,13 +29,13 @@ ORDER BY c.relname, a.attnum
 """
 
 
-class Column(NamedTuple):
+class CatalogColumn(NamedTuple):
     name: str
     type: str  # as format_type() renders it
     nullable: bool
 
 
-def columns_of(conn, tables: Sequence[str], schema: str = SEARCH_PATH) -> Dict[str, List[Column]]:
+def columns_of(conn, tables: Sequence[str], schema: str = SEARCH_PATH) -> Dict[str, List[CatalogColumn]]:
     """Each named relation that exists → its columns in physical order; missing ones are absent."""
     if schema not in SCHEMAS:
         raise ValueError(f"schema must be one of {', '.join(SCHEMAS)}, not {schema!r}")
@@ -45,7 +45,7 @@ def columns_of(conn, tables: Sequence[str], schema: str = SEARCH_PATH) -> Dict[s
         "kinds": _READABLE_KINDS if search_path else _TABLE_KINDS,
         "search_path": search_path,
     }
-    found: Dict[str, List[Column]] = {}
+    found: Dict[str, List[CatalogColumn]] = {}
     for table, name, type_, nullable in conn.execute(_COLUMNS_QUERY, parameters).fetchall():
-        found.setdefault(table, []).append(Column(name, type_, nullable))
+        found.setdefault(table, []).append(CatalogColumn(name, type_, nullable))
     return found

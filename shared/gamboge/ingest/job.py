@@ -20,7 +20,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from gamboge.common import faults, glue_args, logs, schema
-from gamboge.common.postgres import Column, columns_of
+from gamboge.common.postgres import CatalogColumn, columns_of
 from gamboge.common.redact import redact
 from gamboge.ingest.model import JOB, KIND_FULL, KIND_INCREMENTAL, IngestError, RunContext, TablePlan, TableResult
 from gamboge.ingest.settings import (
@@ -62,7 +62,7 @@ def _reconcile_due(settings: Settings, state: Dict[str, Any], kind: str, now_epo
 
 
 def plan_tables(
-    settings: Settings, live: Dict[str, List[Column]], added: Dict[str, List[str]], previous: Dict[str, Any]
+    settings: Settings, live: Dict[str, List[CatalogColumn]], added: Dict[str, List[str]], previous: Dict[str, Any]
 ) -> List[TablePlan]:
     plans = []
     use_bookmark = settings.bookmark_option != bookmarks.DISABLE

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, NamedTuple, Optional
 
 from gamboge.common import schema
 from gamboge.common.errors import GambogeError
-from gamboge.common.postgres import Column
+from gamboge.common.postgres import CatalogColumn
 
 JOB = "ingest"  # the workflow's job name, and the folder of its state and its logger
 KIND_FULL = "full"
@@ -23,7 +23,7 @@ class IngestError(GambogeError):
 
 class TablePlan(NamedTuple):
     table: schema.Table
-    columns: List[Column]  # live columns in physical order (schema drift included)
+    columns: List[CatalogColumn]  # live columns in physical order (schema drift included)
     added: List[str]
     kind: str  # full | incremental
     watermark: Optional[str]  # the previous run's watermark (incremental only)

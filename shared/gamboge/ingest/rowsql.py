@@ -13,7 +13,7 @@ that the ``gamboge`` command line stays fast.
 import json
 from typing import Any, List
 
-from gamboge.common.postgres import Column
+from gamboge.common.postgres import CatalogColumn
 from gamboge.ingest.model import KIND_FULL, TablePlan
 
 # Types whose ::text is already the JSON row_to_json emits (cheaper than to_json).
@@ -31,7 +31,7 @@ def psycopg_sql():
     return sql
 
 
-def line_expression(columns: List[Column], alias: str = "src"):
+def line_expression(columns: List[CatalogColumn], alias: str = "src"):
     """SQL text expression rendering one row exactly as row_to_json(src)::text does."""
     sql = psycopg_sql()
     parts = []

@@ -10,9 +10,8 @@ that the ``gamboge`` command line stays fast.
 
 from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
-from gamboge.common import config, schema
-from gamboge.common import db_secrets as secrets
-from gamboge.common.postgres import Column
+from gamboge.common import config, db_secrets, schema
+from gamboge.common.postgres import CatalogColumn
 from gamboge.common.redact import redact
 from gamboge.ingest.model import IngestError, RunContext
 from gamboge.ingest.rowsql import psycopg_sql
@@ -33,8 +32,8 @@ def source_from_settings(settings: Settings) -> Source:
 
     if settings.source_secret_id:
         try:
-            kwargs = secrets.rds_connection_kwargs(settings.source_secret_id)
-        except secrets.SecretError as exc:
+            kwargs = db_secrets.rds_connection_kwargs(settings.source_secret_id)
+        except db_secrets.SecretError as exc:
             raise IngestError(str(exc)) from None
         conninfo = ""
     else:
@@ -90,7 +89,7 @@ def table_sizes(connection, tables: List[str]) -> Dict[str, Any]:
 
 
 # --- the source schema ----------------------------------------------------------------------------
-def check_schema(live: Dict[str, List[Column]], tables: List[str]) -> Dict[str, List[str]]:
+def check_schema(live: Dict[str, List[CatalogColumn]], tables: List[str]) -> Dict[str, List[str]]:
     """Missing tables or columns stop the run (naming them); columns we do not know are carried."""
     problems = []
     added: Dict[str, List[str]] = {}

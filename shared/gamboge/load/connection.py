@@ -14,8 +14,6 @@ from gamboge.common.errors import GambogeError
 from gamboge.common.redact import one_line
 from gamboge.spark.jdbc_driver import DRIVER_CLASS
 
-CONNECT_TIMEOUT_SECONDS = 10
-
 
 class LoadError(GambogeError):
     """The load cannot proceed; the batch being loaded was rolled back, nothing is half-loaded."""
@@ -37,7 +35,7 @@ class WarehouseTarget(NamedTuple):
 
 
 def _jdbc_url(host: str, port: str, dbname: str, sslmode: Optional[str]) -> str:
-    params = {"reWriteBatchedInserts": "true", "connectTimeout": str(CONNECT_TIMEOUT_SECONDS)}
+    params = {"reWriteBatchedInserts": "true", "connectTimeout": str(db_secrets.CONNECT_TIMEOUT_SECONDS)}
     if sslmode:
         params["sslmode"] = sslmode
     return f"jdbc:postgresql://{host}:{port}/{urllib.parse.quote(dbname)}?{urllib.parse.urlencode(params)}"
@@ -49,7 +47,7 @@ def _target(host: str, port: str, dbname: str, user: str, password: str, sslmode
         "port": port,
         "dbname": dbname,
         "user": user,
-        "connect_timeout": str(CONNECT_TIMEOUT_SECONDS),
+        "connect_timeout": str(db_secrets.CONNECT_TIMEOUT_SECONDS),
         "application_name": "gamboge-load",
     }
     properties = {"driver": DRIVER_CLASS, "user": user}

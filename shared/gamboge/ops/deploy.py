@@ -34,13 +34,13 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from gamboge.common import config, workflow
+from gamboge.common import workflow
 from gamboge.common.errors import GambogeError
 from gamboge.ops import artifacts
 
-REPO_ROOT = config.project_root()
+REPO_ROOT = artifacts.REPO_ROOT
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-DIST_DIR = REPO_ROOT / "dist"
+DIST_DIR = artifacts.DIST_DIR
 DEFAULT_BACKEND_CONFIG = TERRAFORM_DIR / "backend.hcl"
 # The first apply creates only this (and what it depends on: the key, the access-log bucket).
 ARTIFACTS_BUCKET_TARGET = 'module.bucket["artifacts"]'

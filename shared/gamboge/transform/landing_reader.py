@@ -16,8 +16,6 @@ from gamboge.common import schema
 from gamboge.transform.columns import CORRUPT_RECORD, LANDING_RUN_ID, LINE_ORDER, REJECTED, SOURCE_FILE
 from gamboge.transform.spark_schemas import landing_read_schema, spark_type
 
-REJECT_COLUMNS = ["table", "source_file", "reason", "record"]
-
 
 def read_landing(spark: SparkSession, table: schema.Table, uris: List[str]) -> DataFrame:
     """Read the landing files a manifest names, as strings, with lineage columns."""

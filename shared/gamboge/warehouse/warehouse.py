@@ -108,27 +108,29 @@ def render_ddl() -> str:
     return "\n\n".join(statements) + "\n"
 
 
-def expected_columns() -> Dict[str, List[postgres.Column]]:
+def expected_columns() -> Dict[str, List[postgres.CatalogColumn]]:
     """Every warehouse table's columns as the PostgreSQL catalog should report them, in order."""
     expected = {
         table.name: [
-            postgres.Column(c.name, _CATALOG_TYPE[warehouse_type(c)], c.nullable and c.type != schema.SERIAL)
+            postgres.CatalogColumn(c.name, _CATALOG_TYPE[warehouse_type(c)], c.nullable and c.type != schema.SERIAL)
             for c in table.columns
         ]
         for table in schema.STAR_TABLES
     }
     expected[LOAD_LOG] = [
-        postgres.Column(name, _CATALOG_TYPE[type_], nullable) for name, type_, nullable in LOAD_LOG_COLUMNS
+        postgres.CatalogColumn(name, _CATALOG_TYPE[type_], nullable) for name, type_, nullable in LOAD_LOG_COLUMNS
     ]
     return expected
 
 
-def existing_columns(conn) -> Dict[str, List[postgres.Column]]:
+def existing_columns(conn) -> Dict[str, List[postgres.CatalogColumn]]:
     # The tables ensure_schema's unqualified CREATE TABLE would make, as they are now.
     return postgres.columns_of(conn, list(expected_columns()), schema=postgres.CURRENT_SCHEMA)
 
 
-def shape_problem(table: str, expected: List[postgres.Column], actual: List[postgres.Column]) -> Optional[str]:
+def shape_problem(
+    table: str, expected: List[postgres.CatalogColumn], actual: List[postgres.CatalogColumn]
+) -> Optional[str]:
     """Why an existing table differs from its specification (None when it matches)."""
     for position, want in enumerate(expected, start=1):
         if position > len(actual):

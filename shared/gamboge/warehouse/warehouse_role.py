@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from gamboge.common import aws, db_secrets, glue_args, logs, workflow
 from gamboge.common.errors import GambogeError
+from gamboge.common.redact import one_line
 from gamboge.warehouse import warehouse
 
 LOADER_ROLE = "gamboge_loader"
@@ -217,8 +218,7 @@ def setup(
         with psycopg.connect(**connect, application_name="gamboge-warehouse-setup") as conn:
             done = ensure_role(conn, password, role=role, schema=schema)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SetupError(f"cannot set up role {role} on {host}:{port}/{dbname}: {reason}") from None
+        raise SetupError(f"cannot set up role {role} on {host}:{port}/{dbname}: {one_line(exc)}") from None
     try:
         _promote(client, loader_secret_id, version)
     except (BotoCoreError, ClientError) as exc:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gamboge.common import schema
-from gamboge.common.postgres import Column
+from gamboge.common.postgres import CatalogColumn
 from gamboge.ingest import job as ingest
 from gamboge.ingest import model, settings
 from gamboge.lake import bookmarks, contracts, manifests, storage
@@ -246,7 +246,7 @@ def _ingest_run(lake):
     )
     context = model.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02")
     table = schema.source_table("payment")
-    columns = [Column(c, "text", True) for c in table.column_names]
+    columns = [CatalogColumn(c, "text", True) for c in table.column_names]
     plan = model.TablePlan(table, columns, [], model.KIND_FULL, None, [], [], False)
     landed = model.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, model.KIND_FULL)
     result = model.TableResult(plan, [landed], None, "2026-01-02T03:00:00", "2026-01-02T03:00:00", [], [], None, 0.1)
