@@ -29,6 +29,20 @@ locals {
       key == "ingest" ? local.python_shell_log_groups : [],
     )
   }
+  # What every Glue job role needs, the workflow's jobs and the one-off warehouse_setup job alike:
+  # its temp-space prefixes and its log groups (warehouse_role.tf names the setup job's).
+  glue_job_runtime = merge(
+    { for key in local.job_keys : key => {
+      temp_prefixes = ["${key}/*", "spark-ui/${key}/*"]
+      log_groups    = local.job_log_group_names[key]
+    } },
+    {
+      warehouse_setup = {
+        temp_prefixes = ["warehouse_setup/*"]
+        log_groups    = concat(local.warehouse_setup_log_groups, local.python_shell_log_groups)
+      }
+    },
+  )
 }
 
 data "aws_iam_policy_document" "glue_assume" {
@@ -57,8 +71,9 @@ resource "aws_iam_role" "job" {
 
 # --- what every job needs -------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "job_common" {
-  for_each = local.job_keys
+# Artifacts, temp space, the stack key and its own log groups: the same grants for every Glue job role.
+data "aws_iam_policy_document" "glue_job_runtime" {
+  for_each = local.glue_job_runtime
 
   statement {
     sid       = "ReadThisDeploymentsArtifacts"
@@ -73,12 +88,9 @@ data "aws_iam_policy_document" "job_common" {
   }
 
   statement {
-    sid     = "UseOwnTempSpace"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [
-      "${local.temp_bucket_arn}/${each.key}/*",
-      "${local.temp_bucket_arn}/spark-ui/${each.key}/*",
-    ]
+    sid       = "UseOwnTempSpace"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for prefix in each.value.temp_prefixes : "${local.temp_bucket_arn}/${prefix}"]
   }
 
   statement {
@@ -99,9 +111,15 @@ data "aws_iam_policy_document" "job_common" {
       "logs:AssociateKmsKey",
     ]
     resources = flatten([
-      for name in local.job_log_group_names[each.key] : ["${local.log_group_arn_prefix}${name}", "${local.log_group_arn_prefix}${name}:*"]
+      for name in each.value.log_groups : ["${local.log_group_arn_prefix}${name}", "${local.log_group_arn_prefix}${name}:*"]
     ])
   }
+}
+
+data "aws_iam_policy_document" "job_common" {
+  for_each = local.job_keys
+
+  source_policy_documents = [data.aws_iam_policy_document.glue_job_runtime[each.key].json]
 
   statement {
     sid       = "PublishGlueMetrics"

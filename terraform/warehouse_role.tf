@@ -38,44 +38,8 @@ resource "aws_iam_role" "warehouse_setup" {
 }
 
 data "aws_iam_policy_document" "warehouse_setup" {
-  statement {
-    sid       = "ReadThisDeploymentsArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.artifacts_bucket_arn}/${var.artifact_version}/*"]
-  }
-
-  statement {
-    sid       = "ListTempSpace"
-    actions   = ["s3:ListBucket"]
-    resources = [local.temp_bucket_arn]
-  }
-
-  statement {
-    sid       = "UseOwnTempSpace"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = ["${local.temp_bucket_arn}/warehouse_setup/*"]
-  }
-
-  # Both secrets, the temp space and the job's logs are encrypted with the stack's key.
-  statement {
-    sid       = "UseTheStackKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.data.arn]
-  }
-
-  statement {
-    sid = "WriteGlueJobLogs"
-    actions = [
-      "logs:CreateLogGroup",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "logs:AssociateKmsKey",
-    ]
-    resources = flatten([
-      for name in concat(local.warehouse_setup_log_groups, local.python_shell_log_groups) :
-      ["${local.log_group_arn_prefix}${name}", "${local.log_group_arn_prefix}${name}:*"]
-    ])
-  }
+  # Artifacts, its temp prefix, the stack key (both secrets are encrypted with it) and its logs.
+  source_policy_documents = [data.aws_iam_policy_document.glue_job_runtime["warehouse_setup"].json]
 
   statement {
     sid       = "UseThePrivateNetworkConnection"

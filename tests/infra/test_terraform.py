@@ -742,9 +742,13 @@ def test_job_log_groups_keep_logs_for_log_retention_days_under_the_stack_key(roo
 
 
 def test_job_roles_write_only_their_own_log_groups(root_module):
+    # The logs grant is in the runtime document every job role's policy is built on (job_common).
+    (runtime,) = [body for name, body in _policy_documents() if name == "glue_job_runtime"]
+    (logs,) = [s for s in runtime["statement"] if any(a.startswith("logs:") for a in s["actions"])]
+    assert "each.value.log_groups" in logs["resources"]
+    assert "local.job_log_group_names[key]" in root_module["locals"]["glue_job_runtime"]
     (common,) = [body for name, body in _policy_documents() if name == "job_common"]
-    (logs,) = [s for s in common["statement"] if any(a.startswith("logs:") for a in s["actions"])]
-    assert "local.job_log_group_names[each.key]" in logs["resources"]
+    assert common["source_policy_documents"] == ["${data.aws_iam_policy_document.glue_job_runtime[each.key].json}"]
     names = root_module["locals"]["job_log_group_names"]
     assert "local.job_log_groups" in names and 'key == "ingest" ? local.python_shell_log_groups' in names
     for where, statement in _iam_statements():
