@@ -1,4 +1,4 @@
-"""The ingest job against a real PostgreSQL: landing files, manifests, bookmarks, reconciliation, errors."""
+"""The ingest job against a real PostgreSQL: landing files, manifests, bookmarks, xmin capture, audits, errors."""
 
 import json
 import os
@@ -111,11 +111,18 @@ def state_of(lake):
     return bookmarks.load(lake["state_uri"], "ingest")
 
 
+def capture_of(manifest, table):
+    return manifest["tables"][table]["capture"]
+
+
 def test_first_run_lands_every_row_once_byte_identical_to_row_to_json(source, lake):
     manifest = ingest_run(lake)
 
-    assert manifest["job"] == "ingest" and manifest["empty"] is False
+    assert manifest["job"] == "ingest" and manifest["empty"] is False and manifest["format"] == 2
     assert manifest["bookmark_option"] == "job-bookmark-enable"
+    xids = manifest["snapshot_xids"]
+    assert 0 < xids["xmin"] <= xids["xmax"]
+    state = state_of(lake)
     for table, count in ROW_COUNTS.items():
         entry = manifest["tables"][table]
         assert entry["rows"] == count
@@ -123,20 +130,20 @@ def test_first_run_lands_every_row_once_byte_identical_to_row_to_json(source, la
         assert [f["kind"] for f in entry["files"]] == ["full"]
         assert entry["files"][0]["bytes"] == storage.size(entry["files"][0]["uri"])
         assert entry["schema_drift"] == {"added": [], "dropped": []}
-        assert entry["low_watermark"] is None
+        assert entry["capture"] == {"kind": "full", "reason": "no bookmark yet", "window": None, "read": count,
+                                    "unchanged": 0}  # fmt: skip
+        assert entry["deleted"] is None and entry["audit"] is None
+        assert state["tables"][table]["xmin"] == xids["xmin"] and state["tables"][table]["rows"] == count
     date = manifest["snapshot_time"][:10]
     uri = manifest["tables"]["payment"]["files"][0]["uri"]
     assert uri == f"{lake['landing_uri']}/payment/ingest_date={date}/{manifest['run_id']}-1.jsonl"
-    assert manifest["tables"]["payment"]["high_watermark"] == "2024-02-05T11:01:03.017"
     first = json.loads(landed(manifest, "sales_order")[0])
     assert first["created_at"] == "2024-02-05T09:26:10"  # whole second: no fraction, as row_to_json
     assert '"unit_price":3.50' in landed(manifest, "sales_order")[0]  # numeric stays exact
-    assert state_of(lake)["tables"]["payment"]["watermark"] == "2024-02-05T11:01:03.017"
 
 
-def test_second_run_without_change_lands_nothing(source, lake):
-    ingest_run(lake)
-    state = state_of(lake)
+def test_second_run_without_change_lands_nothing_and_reads_from_the_first_snapshot(source, lake):
+    first = ingest_run(lake)
     files_before = storage.list_uris(lake["landing_uri"], ".jsonl")
 
     manifest = ingest_run(lake)
@@ -144,14 +151,15 @@ def test_second_run_without_change_lands_nothing(source, lake):
     assert manifest["empty"] is True
     assert all(t["rows"] == 0 and t["files"] == [] for t in manifest["tables"].values())
     assert storage.list_uris(lake["landing_uri"], ".jsonl") == files_before
-    assert manifest["tables"]["payment"]["low_watermark"] == "2024-02-05T10:56:03.017"
-    assert {t: e["watermark"] for t, e in state_of(lake)["tables"].items()} == {
-        t: e["watermark"] for t, e in state["tables"].items()
-    }
+    window = capture_of(manifest, "payment")["window"]
+    assert window == {"low": first["snapshot_xids"]["xmin"] % 2**32,
+                      "high": manifest["snapshot_xids"]["xmax"] % 2**32, "wraps": 0}  # fmt: skip
+    assert capture_of(manifest, "payment")["kind"] == "incremental"
+    assert state_of(lake)["tables"]["payment"]["xmin"] == manifest["snapshot_xids"]["xmin"]
 
 
-def test_new_rows_a_shared_timestamp_batch_and_silent_updates_land_exactly_once(source, lake):
-    ingest_run(lake, reconcile="always")
+def test_new_rows_a_shared_timestamp_batch_and_silent_updates_land_on_the_next_plain_run(source, lake):
+    ingest_run(lake)
     sql(
         source,
         """
@@ -168,71 +176,132 @@ def test_new_rows_a_shared_timestamp_batch_and_silent_updates_land_exactly_once(
         """,
     )
 
-    manifest = ingest_run(lake, reconcile="always")
+    manifest = ingest_run(lake, audit="never")
 
-    assert landed_ids(manifest, "payment") == [1, 2, 3, 4]
+    assert landed_ids(manifest, "payment", "incremental") == [1, 2, 3, 4]
     assert sorted(landed(manifest, "payment")) == row_to_json(source, "payment")
     assert landed_ids(manifest, "transaction") == [4]
-    assert landed_ids(manifest, "sales_order", "incremental") == [3]
-    assert landed_ids(manifest, "sales_order", "reconcile") == [1]
-    assert landed(manifest, "sales_order", "reconcile") == row_to_json(source, "sales_order", "sales_order_id = 1")
-    assert manifest["tables"]["sales_order"]["reconciled"] == {"changed": 1, "new": 0}
-    assert landed_ids(manifest, "design", "reconcile") == [1]
-    assert manifest["tables"]["payment"]["reconciled"] == {"changed": 0, "new": 0}
+    assert landed_ids(manifest, "sales_order", "incremental") == [1, 3]
+    assert sorted(landed(manifest, "sales_order")) == row_to_json(source, "sales_order", "sales_order_id IN (1, 3)")
+    assert landed_ids(manifest, "design", "incremental") == [1]
     assert manifest["tables"]["currency"]["rows"] == 0
-    assert [f["uri"].rsplit("/", 1)[1] for f in manifest["tables"]["sales_order"]["files"]] == [
-        manifest["run_id"] + "-1.jsonl",
-        manifest["run_id"] + "-2.jsonl",
-    ]
+    assert {t: e["audit"] for t, e in manifest["tables"].items()} == {t: None for t in ROW_COUNTS}
+    assert state_of(lake)["tables"]["payment"]["rows"] == 4
 
-    again = ingest_run(lake, reconcile="always")
+    again = ingest_run(lake, audit="always")
     assert again["empty"] is True
-    assert again["tables"]["sales_order"]["reconciled"] == {"changed": 0, "new": 0}
+    assert {t: e["audit"] for t, e in again["tables"].items()} == {
+        t: {"changed": 0, "new": 0, "deleted": 0} for t in ROW_COUNTS
+    }
 
 
-def test_reconcile_ignores_changes_already_landed_by_incremental_runs(source, lake):
-    ingest_run(lake, reconcile="never")
-    sql(source, "UPDATE payment SET paid = true, last_updated = '2024-02-06 07:55:11' WHERE payment_id = 1")
-    assert landed_ids(ingest_run(lake, reconcile="never"), "payment") == [1]
-    sql(source, "UPDATE payment SET payment_date = '2024-02-10' WHERE payment_id = 2")  # silent
-
-    manifest = ingest_run(lake, reconcile="always")
-
-    assert landed_ids(manifest, "payment", "reconcile") == [2]
-    assert manifest["tables"]["payment"]["reconciled"] == {"changed": 1, "new": 0}
-
-
-def test_late_commit_inside_the_overlap_is_landed_and_boundary_rows_are_not_relanded(source, lake):
+def test_a_same_value_update_moves_xmin_but_adds_nothing(source, lake):
     ingest_run(lake)
-    assert state_of(lake)["tables"]["payment"]["boundary"]  # rows near the watermark are remembered
-    # Committed after the snapshot, with a last_updated a minute below the watermark (11:01:03.017).
-    sql(
-        source,
-        """
-        INSERT INTO sales_order VALUES
-          (9, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123', 1, 1, 1, 1, 1.00, 1, '2024-02-08', '2024-02-07', 1);
-        INSERT INTO transaction VALUES (9, 'SALE', 9, NULL, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123');
-        INSERT INTO payment VALUES (9, '2024-02-05 11:00:00.123', '2024-02-05 11:00:00.123', 9, 1, 1.00, 1, 1, false,
-          '2024-02-07', 1, 2);
-        """,
-    )
+    sql(source, "UPDATE payment SET paid = paid")  # three new row versions, same content
+    sql(source, "UPDATE sales_order SET units_sold = 8 WHERE sales_order_id = 2")  # one real change
 
     manifest = ingest_run(lake)
 
-    assert landed_ids(manifest, "payment") == [9]  # payment 3 (at the watermark) was re-read, not re-landed
-    assert landed_ids(manifest, "transaction") == [9]
-    assert landed_ids(manifest, "sales_order") == [9]
-    assert manifest["tables"]["payment"]["files"][0]["kind"] == "incremental"
-    assert state_of(lake)["tables"]["payment"]["watermark"] == "2024-02-05T11:01:03.017"
+    assert capture_of(manifest, "payment") | {"window": None} == {
+        "kind": "incremental", "reason": "rows changed since the last snapshot", "window": None, "read": 3,
+        "unchanged": 3,
+    }  # fmt: skip
+    assert manifest["tables"]["payment"]["rows"] == 0 and manifest["tables"]["payment"]["files"] == []
+    assert landed_ids(manifest, "sales_order") == [2]
+    assert json.loads(landed(manifest, "sales_order")[0])["units_sold"] == 8
+
+
+def test_a_transaction_open_across_the_snapshot_lands_on_the_next_run_exactly_once(source, lake):
+    """Stamped with an old last_updated and committed after a run's snapshot: the snapshot's xmin
+    is at or below its transaction id, so the next run reads it whenever it commits."""
+    ingest_run(lake)
+    with psycopg.connect(source) as late:
+        late.execute(
+            "UPDATE sales_order SET units_sold = 99, last_updated = '2020-01-01 00:00:00' WHERE sales_order_id = 1"
+        )
+        late.execute("UPDATE payment SET paid = true, last_updated = '2020-01-01 00:00:00' WHERE payment_id = 2")
+        during = ingest_run(lake)  # the transaction is open: its rows are invisible to this snapshot
+        late.commit()
+    assert during["empty"] is True
+
+    after = ingest_run(lake)
+
+    assert landed_ids(after, "sales_order") == [1] and landed_ids(after, "payment") == [2]
+    assert json.loads(landed(after, "sales_order")[0])["units_sold"] == 99
+    assert ingest_run(lake)["empty"] is True
+
+
+def test_deleted_rows_are_recorded_once_and_a_reinserted_id_lands_as_new(source, lake):
+    ingest_run(lake)
+    sql(source, "DELETE FROM payment WHERE payment_id IN (1, 3)")
+
+    manifest = ingest_run(lake)
+
+    assert manifest["tables"]["payment"]["deleted"] == {"rows": 2, "ids": [1, 3]}
+    assert manifest["tables"]["payment"]["rows"] == 0
+    assert state_of(lake)["tables"]["payment"]["rows"] == 1
+    assert all(e["deleted"] is None for t, e in manifest["tables"].items() if t != "payment")
+    assert ingest_run(lake)["tables"]["payment"]["deleted"] is None  # recorded once
+    sql(
+        source,
+        "INSERT INTO payment VALUES (3, '2024-02-05 11:01:03.017', '2024-02-05 11:01:03.017', 3, 1, 134075.69, 2, 3,"
+        " false, '2024-02-09', 66213052, 32948074)",
+    )
+    back = ingest_run(lake, audit="always")
+    assert landed_ids(back, "payment") == [3] and back["tables"]["payment"]["audit"] == {
+        "changed": 0, "new": 0, "deleted": 0,
+    }  # fmt: skip
+    assert state_of(lake)["tables"]["payment"]["rows"] == 2
+
+
+def test_the_audit_lands_what_the_fingerprints_do_not_hold_and_logs_an_error(source, lake, caplog):
+    """The audit is the safety net: make the state lose a change (its fingerprint says otherwise)
+    and the next audit must find it, land it and say so at ERROR."""
+    import gzip
+
+    ingest_run(lake)
+    (baseline,) = state_of(lake)["tables"]["payment"]["fingerprints"]
+    lines = gzip.decompress(storage.read_bytes(baseline)).splitlines()
+    lines[1] = lines[1].split(b"\t")[0] + b"\t" + b"0" * 32  # payment 2's hash, corrupted
+    storage.write_bytes(baseline, gzip.compress(b"\n".join(lines) + b"\n"))
+
+    assert ingest_run(lake, audit="never")["empty"] is True  # nothing changed in the source
+    manifest = ingest_run(lake, audit="always")
+
+    assert manifest["tables"]["payment"]["audit"] == {"changed": 1, "new": 0, "deleted": 0}
+    assert landed_ids(manifest, "payment", "audit") == [2]
+    assert landed(manifest, "payment") == row_to_json(source, "payment", "payment_id = 2")
+    assert any(r.levelname == "ERROR" and "missed" in r.getMessage() for r in caplog.records)
+    assert ingest_run(lake, audit="always")["tables"]["payment"]["audit"] == {"changed": 0, "new": 0, "deleted": 0}
+
+
+def test_a_bookmark_from_before_xmin_capture_is_audited_once_then_read_by_xmin(source, lake):
+    ingest_run(lake)
+    uri = bookmarks.bookmark_uri(lake["state_uri"], "ingest")
+    document = json.loads(storage.read_text(uri))
+    for entry in document["tables"].values():  # what format 1 kept per table
+        entry.update(watermark="2024-02-05T11:01:03.017", boundary=[[3, "0" * 32]])
+        for key in ("xmin", "rows", "audited_at", "audited_epoch"):
+            entry.pop(key)
+    storage.write_text(uri, json.dumps(dict(document, format=1)))
+    sql(source, "UPDATE design SET file_location = '/opt' WHERE design_id = 1")  # silent
+
+    manifest = ingest_run(lake, audit="never")
+
+    assert {e["capture"]["kind"] for e in manifest["tables"].values()} == {"audit"}
+    assert "before xmin capture" in capture_of(manifest, "design")["reason"]
+    assert landed_ids(manifest, "design", "audit") == [1]
+    assert {t: e["rows"] for t, e in manifest["tables"].items() if e["rows"]} == {"design": 1}
+    state = state_of(lake)
+    assert state["format"] == 2 and state["tables"]["design"]["rows"] == 2
+    assert "watermark" not in state["tables"]["design"]
+    assert capture_of(ingest_run(lake), "design")["kind"] == "incremental"
 
 
 def test_pause_reads_from_the_bookmark_without_moving_it_and_disable_extracts_everything(source, lake):
     ingest_run(lake)
     before = storage.read_text(storage.join(lake["state_uri"], "ingest", "bookmark.json"))
-    sql(
-        source,
-        "UPDATE currency SET currency_code = 'CHF', last_updated = '2024-03-01 09:00:00.001' WHERE currency_id = 3",
-    )
+    sql(source, "UPDATE currency SET currency_code = 'CHF' WHERE currency_id = 3")
 
     for _ in range(2):  # paused: the same change lands again, and the bookmark stays
         paused = ingest_run(lake, bookmark="job-bookmark-pause")
@@ -247,12 +316,12 @@ def test_pause_reads_from_the_bookmark_without_moving_it_and_disable_extracts_ev
 
     enabled = ingest_run(lake)
     assert landed_ids(enabled, "currency") == [3]
-    assert state_of(lake)["tables"]["currency"]["watermark"] == "2024-03-01T09:00:00.001"
+    assert state_of(lake)["tables"]["currency"]["xmin"] == enabled["snapshot_xids"]["xmin"]
 
 
 def test_tables_argument_limits_the_run_and_keeps_other_tables_bookmarks(source, lake):
     ingest_run(lake)
-    sql(source, "UPDATE staff SET last_name = 'Smith', last_updated = '2024-03-01 10:00:00' WHERE staff_id = 1")
+    sql(source, "UPDATE staff SET last_name = 'Smith' WHERE staff_id = 1")
     sql(source, "UPDATE currency SET last_updated = '2024-03-01 10:00:00' WHERE currency_id = 1")
 
     manifest = ingest_run(lake, tables="staff")
@@ -269,8 +338,12 @@ def test_a_new_upstream_column_is_carried_and_reported_as_drift(source, lake):
     manifest = ingest_run(lake)
 
     assert manifest["tables"]["design"]["schema_drift"] == {"added": ["colour"], "dropped": []}
-    assert landed(manifest, "design") == row_to_json(source, "design", "design_id = 2")
-    assert json.loads(landed(manifest, "design")[0])["colour"] == "teal"
+    # Every design row renders anew (with the column): the table is audited and every row lands once.
+    assert capture_of(manifest, "design")["kind"] == "audit"
+    assert sorted(landed(manifest, "design")) == row_to_json(source, "design")
+    assert [json.loads(line)["colour"] for line in landed(manifest, "design")] == [None, "teal"]
+    assert capture_of(manifest, "staff")["kind"] == "incremental"
+    assert capture_of(ingest_run(lake), "design")["kind"] == "incremental"
 
 
 @pytest.mark.parametrize(
@@ -326,7 +399,7 @@ def test_bookmarks_command_shows_and_resets(source, lake, capsys):
     bookmarks_cli.configure_parser(parser)
 
     assert bookmarks_cli.main(parser.parse_args(["show", "--table", "payment", "--state_uri", lake["state_uri"]])) == 0
-    assert json.loads(capsys.readouterr().out)["watermark"] == "2024-02-05T11:01:03.017"
+    assert json.loads(capsys.readouterr().out)["xmin"] == state_of(lake)["tables"]["payment"]["xmin"]
     fingerprint = state_of(lake)["tables"]["payment"]["fingerprints"][0]
     assert storage.exists(fingerprint)
 

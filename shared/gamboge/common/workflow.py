@@ -40,7 +40,7 @@ JOBS: Tuple[JobSpec, ...] = (
             "landing_uri": "landing zone URI (s3://bucket/landing)",
             "state_uri": "where ingest keeps its bookmarks (s3://bucket/state)",
             "tables": "comma-separated ToteSys tables to extract (default: all 11)",
-            "reconcile": "silent-update reconciliation: auto | always | never",
+            "audit": "full content-hash audit of every table: auto (every --audit_every_hours) | always | never",
         },
         None,
         True,

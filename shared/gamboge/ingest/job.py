@@ -1,7 +1,7 @@
-"""Ingest: ToteSys PostgreSQL → landing zone (JSON Lines), incremental, with silent-update reconciliation.
+"""Ingest: ToteSys PostgreSQL → landing zone (JSON Lines), every change of every run, by xmin.
 
 gamboge ingest [--job-bookmark-option job-bookmark-enable|-disable|-pause] [--tables a,b]
-               [--reconcile auto|always|never] [--landing_uri URI] [--state_uri URI]
+               [--audit auto|always|never] [--landing_uri URI] [--state_uri URI]
 glue_jobs/ingest_totesys.py --landing_uri URI --state_uri URI --source_secret_id ID … (as Glue starts it)
 
 One run: open the source's snapshot (``source``), plan each table from the previous bookmark,
@@ -16,13 +16,24 @@ Imported by the ingest Glue job (Python 3.9). psycopg is imported inside functio
 """
 
 import argparse
+import logging
 import time
 from typing import Any, Dict, List, Optional
 
 from gamboge.common import faults, glue_args, logs, schema
 from gamboge.common.postgres import CatalogColumn, columns_of
 from gamboge.common.redact import redact
-from gamboge.ingest.model import JOB, KIND_FULL, KIND_INCREMENTAL, IngestError, RunContext, TablePlan, TableResult
+from gamboge.ingest import capture
+from gamboge.ingest.model import (
+    JOB,
+    KIND_AUDIT,
+    KIND_FULL,
+    KIND_INCREMENTAL,
+    IngestError,
+    RunContext,
+    TablePlan,
+    TableResult,
+)
 from gamboge.ingest.settings import (
     DEFAULTS,
     Settings,
@@ -52,57 +63,70 @@ log = logs.get(JOB)
 
 
 # --- planning -------------------------------------------------------------------------------------
-def _reconcile_due(settings: Settings, state: Dict[str, Any], kind: str, now_epoch: float) -> bool:
-    if settings.reconcile == "never" or kind == KIND_FULL or settings.bookmark_option == bookmarks.DISABLE:
-        return False  # a full extract lands every row: nothing can have changed unseen
-    if settings.reconcile == "always":
+def _audit_due(settings: Settings, state: Dict[str, Any], now_epoch: float) -> bool:
+    if settings.audit == "never" or settings.bookmark_option != bookmarks.ENABLE:
+        return False  # an audit resets the baseline: only a run that saves its bookmark may
+    if settings.audit == "always":
         return True
-    last = state.get("reconciled_epoch")
-    return last is None or now_epoch - float(last) >= settings.reconcile_every_hours * 3600
+    last = state.get("audited_epoch")
+    return last is None or now_epoch - float(last) >= settings.audit_every_hours * 3600
 
 
-def plan_tables(
-    settings: Settings, live: Dict[str, List[CatalogColumn]], added: Dict[str, List[str]], previous: Dict[str, Any]
-) -> List[TablePlan]:
-    plans = []
-    use_bookmark = settings.bookmark_option != bookmarks.DISABLE
-    for name in settings.tables:
-        state = previous.get("tables", {}).get(name, {}) if use_bookmark else {}
-        kind = KIND_INCREMENTAL if state.get("watermark") else KIND_FULL
-        plans.append(
-            TablePlan(
-                table=schema.source_table(name),
-                columns=live[name],
-                added=added[name],
-                kind=kind,
-                watermark=state.get("watermark") if kind == KIND_INCREMENTAL else None,
-                boundary=state.get("boundary", []) if kind == KIND_INCREMENTAL else [],
-                fingerprints=state.get("fingerprints", []),
-                reconcile=False,  # decided once the snapshot's clock is known
-            )
-        )
-    return plans
+def plan_table(
+    settings: Settings, table: schema.Table, columns: List[CatalogColumn], added: List[str], state: Dict[str, Any],
+    context: RunContext,
+) -> TablePlan:  # fmt: skip
+    """How this run reads one table, from its bookmark entry (``{}`` when bookmarks are disabled)."""
+    plan = TablePlan(table, columns, added, KIND_FULL, None, [], None, False, "no bookmark yet")
+    if settings.bookmark_option == bookmarks.DISABLE:
+        return plan._replace(reason="bookmarks disabled")
+    if not state.get("fingerprints"):
+        return plan
+    plan = plan._replace(kind=KIND_AUDIT, fingerprints=list(state["fingerprints"]), known_rows=state.get("rows"))
+    live = [c.name for c in columns]
+    if "xmin" not in state:
+        return plan._replace(reason="bookmark from before xmin capture: one audit starts it")
+    if state.get("columns") != live:
+        return plan._replace(reason="columns changed since the last run: every row is rendered anew")
+    window = capture.xmin_window(int(state["xmin"]), context.xids)
+    if window is None:
+        return plan._replace(reason=capture.resync_reason(int(state["xmin"]), context.xids))
+    audit = _audit_due(settings, state, context.snapshot_epoch)
+    reason = "rows changed since the last snapshot" + (", then an audit" if audit else "")
+    return plan._replace(kind=KIND_INCREMENTAL, window=window, audit=audit, reason=reason)
 
 
 # --- logging ---------------------------------------------------------------------------------------
 def _log_table(result: TableResult) -> None:
     rows = sum(f.rows for f in result.files)
     size = sum(f.bytes for f in result.files)
+    audit = result.audit._asdict() if result.audit else None
     fields = dict(
         table=result.plan.table.name,
         rows=rows,
         bytes=size,
         seconds=round(result.seconds, 3),
         kind=result.plan.kind,
-        reconciled=result.reconciled,
+        read=result.read,
+        unchanged=result.unchanged,
+        deleted=result.deleted,
+        audit=audit,
         schema_drift_added=result.plan.added,
     )
+    if result.plan.kind != KIND_INCREMENTAL:
+        fields["reason"] = result.plan.reason
+    if result.plan.kind == KIND_INCREMENTAL and result.audit and any(result.audit):
+        logs.event(log, "audit found rows the change capture missed; landed now", level=logging.ERROR, **fields)
     if logs.log_format() == "json":
         logs.event(log, "table landed", **fields)
         return
     extra = ""
-    if result.reconciled:
-        extra = ", reconciled {changed} changed / {new} new".format(**result.reconciled)
+    if result.unchanged:
+        extra += f", {result.unchanged} unchanged"
+    if result.deleted:
+        extra += f", {result.deleted} deleted in source"
+    if result.audit:
+        extra += ", audit: {changed} changed / {new} new / {deleted} deleted".format(**audit)
     log.info(
         "  %-15s %9d rows %10.1f kB %7.2fs  %s%s",
         result.plan.table.name,
@@ -119,18 +143,26 @@ def manifest_body(settings: Settings, context: RunContext, results: Dict[str, Ta
     tables = {}
     for name in settings.tables:
         result = results[name]
+        plan = result.plan
         tables[name] = {
             "rows": sum(f.rows for f in result.files),
             "files": [f._asdict() for f in result.files],
-            "low_watermark": result.low_watermark,
-            "high_watermark": result.high_watermark,
-            "reconciled": result.reconciled,
-            "schema_drift": {"added": result.plan.added, "dropped": []},
+            "capture": {
+                "kind": plan.kind,
+                "reason": plan.reason,
+                "window": plan.window._asdict() if plan.window else None,
+                "read": result.read,
+                "unchanged": result.unchanged,
+            },
+            "deleted": {"rows": result.deleted, "ids": result.deleted_sample} if result.deleted else None,
+            "audit": result.audit._asdict() if result.audit else None,
+            "schema_drift": {"added": plan.added, "dropped": []},
         }
     return {
         "job": JOB,
         "run_id": context.run_id,
         "snapshot_time": context.snapshot_time,
+        "snapshot_xids": context.xids._asdict(),
         "bookmark_option": settings.bookmark_option,
         "empty": not any(t["rows"] for t in tables.values()),
         "tables": tables,
@@ -142,15 +174,17 @@ def next_bookmark(
 ) -> Dict[str, Any]:
     tables = dict(previous.get("tables", {}))
     for name, result in results.items():
-        entry = dict(tables.get(name, {}))
-        entry.update(
-            watermark=result.watermark,
-            boundary=result.boundary,
-            fingerprints=result.fingerprints,
-            columns=[c.name for c in result.plan.columns],
-        )
-        if result.reconciled is not None or result.plan.kind == KIND_FULL:
-            entry.update(reconciled_at=context.snapshot_time, reconciled_epoch=context.snapshot_epoch)
+        entry = {
+            "xmin": context.xids.xmin,
+            "fingerprints": result.fingerprints,
+            "rows": result.rows,
+            "columns": [c.name for c in result.plan.columns],
+        }
+        old = tables.get(name, {})
+        if result.audit is not None or result.plan.kind == KIND_FULL:
+            entry.update(audited_at=context.snapshot_time, audited_epoch=context.snapshot_epoch)
+        elif "audited_epoch" in old:
+            entry.update(audited_at=old["audited_at"], audited_epoch=old["audited_epoch"])
         tables[name] = entry
     return {
         "job": JOB,
@@ -192,14 +226,14 @@ def run(settings: Settings, source: Optional[Source] = None) -> Dict[str, Any]:
         for name, columns in added.items():
             if columns:
                 log.warning("schema drift: %s has new column(s) %s; carried into landing", name, ", ".join(columns))
+        states = previous.get("tables", {}) if settings.bookmark_option != bookmarks.DISABLE else {}
         plans = [
-            p._replace(
-                reconcile=_reconcile_due(
-                    settings, previous.get("tables", {}).get(p.table.name, {}), p.kind, context.snapshot_epoch
-                )
-            )
-            for p in plan_tables(settings, live, added, previous)
+            plan_table(settings, schema.source_table(name), live[name], added[name], states.get(name, {}), context)
+            for name in settings.tables
         ]
+        for plan in plans:
+            if plan.kind == KIND_AUDIT:
+                log.warning("%s: auditing in full: %s", plan.table.name, plan.reason)
         sizes = table_sizes(leader, settings.tables)
         plans.sort(key=lambda p: -float(sizes.get(p.table.name) or 0))
         for _ in range(min(WORKERS, len(plans)) - 1):
@@ -207,11 +241,12 @@ def run(settings: Settings, source: Optional[Source] = None) -> Dict[str, Any]:
             connections.append(follower)
             begin_snapshot(follower, context.snapshot)
         log.info(
-            "ingest %s from %s (%s, snapshot %s)",
+            "ingest %s from %s (%s, snapshot %s, xmin %d)",
             run_id,
             source.description,
             settings.bookmark_option,
             context.snapshot_time,
+            context.xids.xmin,
         )
         jobs = [TableJob(plan, settings, context) for plan in plans]
         results = run_workers(connections, jobs, _log_table)

@@ -14,7 +14,8 @@ import json
 from typing import Any, List
 
 from gamboge.common.postgres import CatalogColumn
-from gamboge.ingest.model import KIND_FULL, TablePlan
+from gamboge.ingest.capture import FIRST_NORMAL_XID, XminWindow
+from gamboge.ingest.model import TablePlan
 
 # Types whose ::text is already the JSON row_to_json emits (cheaper than to_json).
 PLAIN_JSON_TYPES = ("smallint", "integer", "bigint", "boolean")
@@ -60,23 +61,16 @@ def primary_key(plan: TablePlan):
     return sql.SQL("src.") + sql.Identifier(plan.table.primary_key)
 
 
-def selected_predicate(plan: TablePlan, overlap_seconds: int):
-    """Which rows this run lands: all (full), or the new ones since the watermark minus overlap,
-    except boundary rows landed last time that come back unchanged."""
+def xmin_predicate(window: XminWindow):
+    """The rows whose version is in the run's xmin window (see ``gamboge.ingest.capture``)."""
     sql = psycopg_sql()
-    if plan.kind == KIND_FULL:
-        return sql.SQL("TRUE")
-    return sql.SQL(
-        "src.last_updated > {wm}::timestamp - make_interval(secs => {overlap}) AND (src.last_updated > {wm}::timestamp"
-        " OR NOT EXISTS (SELECT 1 FROM unnest({ids}, {hashes}) AS landed(id, hash)"
-        " WHERE landed.id = {pk} AND landed.hash = md5({line})))"
-    ).format(
-        wm=sql.Literal(plan.watermark),
-        overlap=sql.Literal(overlap_seconds),
-        ids=array_literal([b[0] for b in plan.boundary], "bigint[]"),
-        hashes=array_literal([b[1] for b in plan.boundary], "text[]"),
-        pk=primary_key(plan),
-        line=line_expression(plan.columns),
+    # xid has no ordering operators; its text is the 32-bit value.
+    xmin = sql.SQL("src.xmin::text::bigint")
+    low, high = sql.Literal(window.low), sql.Literal(window.high)
+    if window.wraps == 0:
+        return sql.SQL("({x} >= {low} AND {x} < {high})").format(x=xmin, low=low, high=high)
+    return sql.SQL("({x} >= {low} OR ({x} >= {first} AND {x} < {high}))").format(
+        x=xmin, low=low, high=high, first=sql.Literal(FIRST_NORMAL_XID)
     )
 
 

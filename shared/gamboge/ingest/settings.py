@@ -9,22 +9,20 @@ from gamboge.common import config, glue_args, schema, workflow
 from gamboge.ingest.model import JOB, IngestError
 from gamboge.lake import bookmarks
 
-RECONCILE_CHOICES = ("auto", "always", "never")
+AUDIT_CHOICES = ("auto", "always", "never")
 COMPRESSION_CHOICES = ("none", "gzip")
 
 # Knobs the job accepts beyond the workflow's declared arguments; terraform need not pass them.
 EXTRA_ARGUMENTS: Dict[str, str] = {
-    "overlap_seconds": "how far below the watermark each run re-reads, for late commits (seconds)",
-    "reconcile_every_hours": "with --reconcile auto: at most one reconcile per table this often (hours)",
+    "audit_every_hours": "with --audit auto: one full content-hash audit per table this often (hours)",
     "compression": "none | gzip landing files",
 }
 # The bookmark default is for in-process and `gamboge ingest` callers; a job script started
 # without --job-bookmark-option gets Glue's own default (disable) from getResolvedOptions.
 DEFAULTS: Dict[str, Optional[str]] = {
     glue_args.BOOKMARK_KEY: bookmarks.ENABLE,
-    "reconcile": "auto",
-    "overlap_seconds": "300",
-    "reconcile_every_hours": "6",
+    "audit": "auto",
+    "audit_every_hours": "168",
     "compression": "none",
 }
 
@@ -34,9 +32,8 @@ class Settings(NamedTuple):
     state_uri: str
     bookmark_option: str
     tables: List[str]
-    reconcile: str
-    overlap_seconds: int
-    reconcile_every_hours: float
+    audit: str
+    audit_every_hours: float
     compression: str
     source_secret_id: Optional[str]
 
@@ -58,9 +55,9 @@ def settings_from_arguments(arguments: Dict[str, Optional[str]]) -> Settings:
         return given if given not in (None, "") else DEFAULTS.get(name)
 
     option = bookmarks.check_option(value(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE)
-    reconcile = value("reconcile") or "auto"
-    if reconcile not in RECONCILE_CHOICES:
-        raise IngestError("--reconcile must be one of {}, not {!r}".format(", ".join(RECONCILE_CHOICES), reconcile))
+    audit = value("audit") or "auto"
+    if audit not in AUDIT_CHOICES:
+        raise IngestError("--audit must be one of {}, not {!r}".format(", ".join(AUDIT_CHOICES), audit))
     compression = value("compression") or "none"
     if compression not in COMPRESSION_CHOICES:
         raise IngestError(f"--compression must be none or gzip, not {compression!r}")
@@ -72,18 +69,16 @@ def settings_from_arguments(arguments: Dict[str, Optional[str]]) -> Settings:
             "unknown table(s) {}; known: {}".format(", ".join(unknown), ", ".join(schema.SOURCE_TABLE_NAMES))
         )
     try:
-        overlap = int(value("overlap_seconds") or 0)
-        every = float(value("reconcile_every_hours") or 0)
+        every = float(value("audit_every_hours") or 0)
     except ValueError:
-        raise IngestError("--overlap_seconds and --reconcile_every_hours must be numbers") from None
+        raise IngestError(f"--audit_every_hours must be a number, not {value('audit_every_hours')!r}") from None
     return Settings(
         landing_uri=(value("landing_uri") or config.landing_uri()).rstrip("/"),
         state_uri=(value("state_uri") or config.state_uri()).rstrip("/"),
         bookmark_option=option,
         tables=tables or list(schema.SOURCE_TABLE_NAMES),
-        reconcile=reconcile,
-        overlap_seconds=overlap,
-        reconcile_every_hours=every,
+        audit=audit,
+        audit_every_hours=every,
         compression=compression,
         source_secret_id=value("source_secret_id"),
     )

@@ -13,9 +13,12 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 from gamboge.common import config, db_secrets, schema
 from gamboge.common.postgres import CatalogColumn
 from gamboge.common.redact import redact
+from gamboge.ingest.capture import SnapshotXids
 from gamboge.ingest.model import IngestError, RunContext
 from gamboge.ingest.rowsql import psycopg_sql
 from gamboge.ingest.settings import Settings
+
+MIN_SERVER_VERSION = 130000  # pg_current_snapshot() and xid8
 
 
 class Source(NamedTuple):
@@ -68,14 +71,22 @@ def begin_snapshot(connection, snapshot: Optional[str] = None) -> None:
 
 
 def export_snapshot(leader, run_id: str) -> RunContext:
-    """Begin the run's snapshot on the leader and export it; the database clock dates the run."""
+    """Begin the run's snapshot on the leader and export it; the database clock dates the run, and
+    the snapshot's epoch-qualified xmin and xmax bound what the next run reads (``capture``)."""
+    version = leader.info.server_version
+    if version < MIN_SERVER_VERSION:
+        raise IngestError(
+            f"the source runs PostgreSQL {version // 10000}; change capture needs 13 or newer (pg_current_snapshot)"
+        )
     begin_snapshot(leader)
-    snapshot, snapshot_time, epoch, ingest_date = leader.execute(
+    # One statement: it takes the REPEATABLE READ snapshot that is exported and whose ids are read.
+    snapshot, snapshot_time, epoch, ingest_date, xmin, xmax = leader.execute(
         "SELECT pg_export_snapshot(), to_json(statement_timestamp()) #>> '{}',"
         " extract(epoch FROM statement_timestamp())::float8,"
-        " to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        " to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+        " pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
     ).fetchone()
-    return RunContext(run_id, snapshot, snapshot_time, epoch, ingest_date)
+    return RunContext(run_id, snapshot, snapshot_time, epoch, ingest_date, SnapshotXids(xmin, xmax))
 
 
 def table_sizes(connection, tables: List[str]) -> Dict[str, Any]:

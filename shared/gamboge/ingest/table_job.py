@@ -1,31 +1,45 @@
 """Everything one table's part of a run does, on one connection of the run's snapshot.
 
-Incremental extraction: read ``last_updated > watermark − overlap``; rows of the previous run's
-boundary window (ids + content hashes kept in the bookmark) that come back unchanged are not
-landed again. The watermark is the max ``last_updated`` read in the snapshot (the DB clock).
+- **full** (no state yet, or bookmarks disabled): land every row; the baseline fingerprint follows.
+- **incremental**: read the row versions in the run's xmin window (``capture``) in id order and
+  merge them with the fingerprints: a row whose content hash is the one already landed is not
+  landed again, so only real changes become versions. Then count the table: fewer rows than the
+  fingerprints hold means rows were deleted, and a key-only scan names them (recorded, never
+  propagated as changes).
+- **audit** (when due, or to resynchronise after 2+ xid wraps, a restored source, changed columns
+  or a bookmark from before xmin capture): every row's hash against the fingerprints; whatever
+  differs lands, and the source's hashes become the new baseline. After an incremental read it is a
+  check that must find nothing.
 
-Reconciliation: ToteSys changes some rows without bumping ``last_updated``. A reconcile run streams
-the source hashes in id order, merge-compares them with the fingerprint files (constant memory)
-and lands the changed/new rows as ``"kind": "reconcile"``.
+Memory stays constant: rows stream from COPY, fingerprints stream from their files in id order.
 
 Imported by the ingest Glue job: Python 3.9 compatible.
 """
 
 import contextlib
-import gzip
 import itertools
 import tempfile
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from gamboge.common import logs
-from gamboge.ingest.fingerprints import fingerprint_uri, latest_fingerprints, write_fingerprint
+from gamboge.ingest.fingerprints import (
+    BASELINE,
+    CHANGES,
+    DELETED,
+    DELETES,
+    fingerprint_uri,
+    latest_fingerprints,
+    live_fingerprints,
+    write_fingerprint,
+)
 from gamboge.ingest.landing_file import LandingFile
 from gamboge.ingest.model import (
     JOB,
+    KIND_AUDIT,
     KIND_FULL,
     KIND_INCREMENTAL,
-    KIND_RECONCILE,
+    AuditCounts,
     LandedFile,
     RunContext,
     TablePlan,
@@ -38,16 +52,23 @@ from gamboge.ingest.rowsql import (
     line_expression,
     primary_key,
     psycopg_sql,
-    selected_predicate,
     stream_copy,
+    xmin_predicate,
 )
 from gamboge.ingest.settings import Settings
 from gamboge.lake import bookmarks, storage
 
-BOUNDARY_LIMIT = 100_000  # beyond this the window is not remembered: overlap rows land again (harmless)
-RECONCILE_BATCH = 10_000  # ids per re-read of changed rows
+AUDIT_BATCH = 10_000  # ids per re-read of the rows an audit lands
+DELETED_SAMPLE = 1_000  # deleted ids named in the manifest; the fingerprints keep them all
 
 log = logs.get(JOB)
+
+
+class _Sink:
+    """Where fingerprint lines go when the bookmark is not saved (pause, disable): nowhere."""
+
+    def write(self, chunk) -> None:
+        pass
 
 
 class TableJob:
@@ -56,6 +77,8 @@ class TableJob:
     def __init__(self, plan: TablePlan, settings: Settings, run: RunContext):
         self.plan, self.settings, self.run = plan, settings, run
         self.files: List[LandedFile] = []
+        self.fingerprints = list(plan.fingerprints)
+        self.keeps_state = settings.bookmark_option == bookmarks.ENABLE
 
     def landing_uri(self) -> str:
         suffix = ".jsonl.gz" if self.settings.compression == "gzip" else ".jsonl"
@@ -77,165 +100,211 @@ class TableJob:
         if landed is not None:
             self.files.append(landed)
 
-    def _land(self, cursor, statement, kind: str) -> None:
-        with self._landing_file(kind) as target:
-            stream_copy(cursor, statement, target)
+    @contextlib.contextmanager
+    def _fingerprint_file(self, part: str) -> Iterator:
+        """A new fingerprint file of this run (gzip, opened on its first line), named by the bookmark
+        only if it got lines; a sink that keeps nothing when the bookmark is not saved."""
+        if not self.keeps_state:
+            yield _Sink()
+            return
+        target = LandingFile(fingerprint_uri(self.settings.state_uri, self.plan.table.name, self.run.run_id, part),
+                             part, compress=True)  # fmt: skip
+        try:
+            yield target
+        except BaseException:
+            target.abort()
+            raise
+        written = target.close()
+        if written is not None:
+            self.fingerprints = [written.uri] if part == BASELINE else self.fingerprints + [written.uri]
 
     def execute(self, connection) -> TableResult:
-        """Extract, then read the new watermark and boundary window, then keep the fingerprints."""
         started = time.monotonic()
         plan = self.plan
-        # Every statement below renders rows and selects them the same way as the extract.
-        line = line_expression(plan.columns)
-        selected = selected_predicate(plan, self.settings.overlap_seconds)
-        pk = primary_key(plan)
         cursor = connection.cursor()
-
-        self._extract(cursor, line, selected)
-        low, high, watermark = self._watermarks(cursor)
-        boundary = self._boundary(cursor, line, pk, watermark)
-        fingerprints, reconciled = self._update_fingerprints(cursor, line, selected, pk)
+        # Every statement below renders rows the same way, so their hashes compare.
+        line = line_expression(plan.columns)
+        pk = primary_key(plan)
+        rows = plan.known_rows
+        read = unchanged = deleted = 0
+        deleted_sample: List[int] = []
+        audit = None
+        consistent = True
+        if plan.kind == KIND_FULL:
+            read = rows = self._extract_all(cursor, line, pk)
+        elif plan.kind == KIND_INCREMENTAL:
+            read, unchanged, new = self._capture(cursor, line, pk)
+            rows = (rows or 0) + new
+            deleted, deleted_sample, consistent = self._deletes(cursor, pk, rows)
+            rows -= deleted
+            if not consistent:
+                log.warning(
+                    "%s: the source holds more rows than the fingerprints; auditing the table now", plan.table.name
+                )
+        # After an incremental read only with state kept: its changes must be in the fingerprints.
+        audit_now = plan.kind == KIND_INCREMENTAL and self.keeps_state and (plan.audit or not consistent)
+        if plan.kind == KIND_AUDIT or audit_now:
+            audit, total, audit_deleted = self._audit(cursor, line, pk)
+            if plan.kind == KIND_AUDIT:
+                read = total
+            rows = total
+            deleted += audit.deleted
+            deleted_sample = (deleted_sample + audit_deleted)[:DELETED_SAMPLE]
         return TableResult(
             plan=plan,
             files=self.files,
-            low_watermark=low,
-            high_watermark=high,
-            watermark=watermark,
-            boundary=boundary,
-            fingerprints=fingerprints,
-            reconciled=reconciled,
+            read=read,
+            unchanged=unchanged,
+            deleted=deleted,
+            deleted_sample=deleted_sample,
+            audit=audit,
+            fingerprints=self.fingerprints,
+            rows=rows if self.keeps_state else plan.known_rows,
             seconds=time.monotonic() - started,
         )
 
-    def _extract(self, cursor, line, selected) -> None:
-        """Land the rows this run selects, as the plan's kind (full or incremental)."""
+    # --- full -------------------------------------------------------------------------------------
+    def _extract_all(self, cursor, line, pk) -> int:
+        """Land every row, then (when state is kept) the baseline; returns the rows landed."""
         sql = psycopg_sql()
-        statement = sql.SQL("COPY (SELECT {} {} WHERE {}) " + COPY_LINES).format(line, from_table(self.plan), selected)
-        self._land(cursor, statement, self.plan.kind)
-
-    def _watermarks(self, cursor) -> Tuple[Optional[str], Optional[str], Optional[str]]:
-        """(low, high, watermark): where this run started reading (incremental only), the newest
-        ``last_updated`` it read, and what the bookmark keeps, which never moves backwards."""
-        sql = psycopg_sql()
-        plan, overlap = self.plan, self.settings.overlap_seconds
-        low = None
-        read_filter = sql.SQL("TRUE")
-        if plan.kind == KIND_INCREMENTAL:
-            low = cursor.execute(
-                "SELECT to_json(%s::timestamp - make_interval(secs => %s)) #>> '{}'", (plan.watermark, overlap)
-            ).fetchone()[0]
-            read_filter = sql.SQL("src.last_updated > {}::timestamp").format(sql.Literal(low))
-        newest = sql.SQL("SELECT to_json(max(src.last_updated)) #>> '{{}}' {} WHERE {}")
-        high = cursor.execute(newest.format(from_table(plan), read_filter)).fetchone()[0]
-        watermark = plan.watermark if plan.kind == KIND_INCREMENTAL else None
-        if high is not None:
-            watermark = cursor.execute(
-                "SELECT to_json(greatest(%s::timestamp, %s::timestamp)) #>> '{}'", (high, watermark)
-            ).fetchone()[0]
-        return low, high, watermark
-
-    def _boundary(self, cursor, line, pk, watermark: Optional[str]) -> List[List[Any]]:
-        """[id, md5] of the rows in the overlap window below the new watermark: the next run reads
-        them again and skips those that come back unchanged. Empty when the window is too large."""
-        if watermark is None:
-            return []
-        sql = psycopg_sql()
-        rows = cursor.execute(
-            sql.SQL(
-                "SELECT {pk}, md5({line}) {src}"
-                " WHERE src.last_updated > {wm}::timestamp - make_interval(secs => {o}) ORDER BY 1 LIMIT {limit}"
-            ).format(
-                pk=pk,
-                line=line,
-                src=from_table(self.plan),
-                wm=sql.Literal(watermark),
-                o=sql.Literal(self.settings.overlap_seconds),
-                limit=sql.Literal(BOUNDARY_LIMIT + 1),
+        with self._landing_file(KIND_FULL) as target:
+            everything = sql.SQL("COPY (SELECT {} {}) " + COPY_LINES).format(line, from_table(self.plan))
+            stream_copy(cursor, everything, target)
+        if self.keeps_state:
+            uri = fingerprint_uri(self.settings.state_uri, self.plan.table.name, self.run.run_id, BASELINE)
+            statement = sql.SQL("COPY (SELECT {}, md5({}) {} ORDER BY 1) TO STDOUT").format(
+                pk, line, from_table(self.plan)
             )
-        ).fetchall()
-        if len(rows) > BOUNDARY_LIMIT:
-            log.warning(
-                "%s: more than %d rows in the overlap window; they will be landed again next run",
-                self.plan.table.name,
-                BOUNDARY_LIMIT,
-            )
-            return []
-        return [[int(ident), digest] for ident, digest in rows]
+            write_fingerprint(uri, cursor, statement)
+            self.fingerprints = [uri]
+        return sum(f.rows for f in self.files)
 
-    def _update_fingerprints(self, cursor, line, selected, pk) -> Tuple[List[str], Optional[Dict[str, int]]]:
-        """The fingerprint files the bookmark names after this run, and the reconcile counts (None
-        when this run did not reconcile). A fingerprint file is written only when the bookmark will be saved."""
+    # --- incremental ------------------------------------------------------------------------------
+    def _capture(self, cursor, line, pk) -> Tuple[int, int, int]:
+        """Land the rows of the xmin window whose content is not the landed one, in id order.
+        Returns (versions read, unchanged, new ids). The fingerprints are read only if a row came."""
         sql = psycopg_sql()
-        plan = self.plan
-        fingerprints = list(plan.fingerprints)
-        reconciled = None
-        keeps_state = self.settings.bookmark_option == bookmarks.ENABLE
-        new_fingerprint = fingerprint_uri(self.settings.state_uri, plan.table.name, self.run.run_id)
-        if plan.reconcile:
-            reconciled = self._reconcile(cursor, line, selected, pk, new_fingerprint if keeps_state else None)
-            if keeps_state:
-                fingerprints = [new_fingerprint]
-        elif keeps_state and (plan.kind == KIND_FULL or self.files):
-            # A full extract starts a new baseline; an incremental one adds a delta of what it landed.
-            statement = sql.SQL("COPY (SELECT {}, md5({}) {} WHERE {} ORDER BY 1) TO STDOUT").format(
-                pk, line, from_table(plan), selected
-            )
-            write_fingerprint(new_fingerprint, cursor, statement)
-            fingerprints = [new_fingerprint] if plan.kind == KIND_FULL else fingerprints + [new_fingerprint]
-        return fingerprints, reconciled
-
-    def _reconcile(self, cursor, line, selected, pk, new_fingerprint: Optional[str]) -> Dict[str, int]:
-        """Merge-compare source hashes (id order) with the fingerprint; land what changed unseen."""
-        sql = psycopg_sql()
-        plan = self.plan
-        has_baseline = bool(plan.fingerprints)
-        previous = latest_fingerprints(plan.fingerprints) if has_baseline else iter(())
-        counts = {"changed": 0, "new": 0}
-        statement = sql.SQL("COPY (SELECT {}, md5({}), ({}) {} ORDER BY 1) TO STDOUT").format(
-            pk, line, selected, from_table(plan)
+        assert self.plan.window is not None  # noqa: S101 - an incremental plan always has one
+        statement = sql.SQL("COPY (SELECT {pk}, md5({line}), {line} {src} WHERE {window} ORDER BY 1) " + COPY_LINES)
+        statement = statement.format(
+            pk=pk, line=line, src=from_table(self.plan), window=xmin_predicate(self.plan.window)
         )
-        with tempfile.TemporaryFile() as spool:
-            writer = storage.open_writer(new_fingerprint) if new_fingerprint else None
-            raw = writer.__enter__() if writer else None
-            out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) if raw else None
-            try:
-                known = next(previous, None)
-                with cursor.copy(statement) as copy:
-                    for chunk in copy:
-                        ident_text, digest, extracted = bytes(chunk).rstrip(b"\n").split(b"\t")
-                        ident = int(ident_text)
-                        if out is not None:
-                            out.write(ident_text + b"\t" + digest + b"\n")
-                        while known is not None and known[0] < ident:
-                            known = next(previous, None)  # a row gone from the source
-                        if extracted == b"t" or not has_baseline:
-                            continue  # landed by this run's extract, or no baseline to compare with yet
-                        if known is None or known[0] != ident:
-                            counts["new"] += 1
-                        elif known[1] != digest:
-                            counts["changed"] += 1
-                        else:
+        read = unchanged = new = 0
+        landed: Optional[Iterator[Tuple[int, bytes]]] = None
+        known: Optional[Tuple[int, bytes]] = None
+        with self._landing_file(KIND_INCREMENTAL) as target, self._fingerprint_file(CHANGES) as changes:
+            with cursor.copy(statement) as copy:
+                for chunk in copy:
+                    ident_text, digest, text = bytes(chunk).split(b"\x02", 2)
+                    ident = int(ident_text)
+                    read += 1
+                    if landed is None:
+                        landed = latest_fingerprints(self.fingerprints)
+                        known = next(landed, None)
+                    while known is not None and known[0] < ident:
+                        known = next(landed, None)
+                    if known is not None and known[0] == ident:
+                        if known[1] == digest:
+                            unchanged += 1  # a new row version with the content already landed
                             continue
-                        spool.write(ident_text + b"\n")
-                if out is not None:
-                    out.close()
-                    writer.__exit__(None, None, None)
-            except BaseException as exc:
-                if writer is not None:
-                    writer.__exit__(type(exc), exc, None)
-                raise
-            if not has_baseline:
-                log.info("%s: no fingerprint yet; this reconcile sets the baseline", plan.table.name)
-            if counts["changed"] or counts["new"]:
-                spool.seek(0)
-                self._land_reconciled(cursor, line, pk, spool)
-        return counts
+                        new += known[1] == DELETED
+                    else:
+                        new += 1
+                    target.write(text)
+                    changes.write(ident_text + b"\t" + digest + b"\n")
+        return read, unchanged, new
 
-    def _land_reconciled(self, cursor, line, pk, spool) -> None:
+    def _deletes(self, cursor, pk, expected: int) -> Tuple[int, List[int], bool]:
+        """Rows gone from the source: (how many, the first ids, whether the count was consistent).
+
+        Every row the snapshot sees was read by this run or an earlier one, so the source holds the
+        fingerprinted rows minus the deleted ones: a count tells whether any went, and only then a
+        key-only scan in id order names them against the fingerprints."""
         sql = psycopg_sql()
-        with self._landing_file(KIND_RECONCILE) as target:
+        if self.plan.known_rows is None:
+            return 0, [], True  # no count yet (state from before counts): the audit sets it
+        (count,) = cursor.execute(sql.SQL("SELECT count(*) {}").format(from_table(self.plan))).fetchone()
+        if count >= expected:
+            return 0, [], count == expected
+        deleted, sample = 0, []
+        source = self._stream_ids(cursor, pk)
+        current = next(source, None)
+        with self._fingerprint_file(DELETES) as deletes:
+            for ident, _digest in live_fingerprints(self.fingerprints):
+                while current is not None and current < ident:
+                    current = next(source, None)
+                if current == ident:
+                    continue
+                deleted += 1
+                if len(sample) < DELETED_SAMPLE:
+                    sample.append(ident)
+                deletes.write(b"%d\t%s\n" % (ident, DELETED))
+        for _ in source:
+            pass  # finish the COPY
+        return deleted, sample, count == expected - deleted
+
+    def _stream_ids(self, cursor, pk) -> Iterator[int]:
+        sql = psycopg_sql()
+        statement = sql.SQL("COPY (SELECT {} {} ORDER BY 1) TO STDOUT").format(pk, from_table(self.plan))
+        with cursor.copy(statement) as copy:
+            for chunk in copy:
+                yield int(bytes(chunk))
+
+    # --- audit ------------------------------------------------------------------------------------
+    def _audit(self, cursor, line, pk) -> Tuple[AuditCounts, int, List[int]]:
+        """Merge-compare every source row's hash (id order) with the fingerprints; land what differs
+        and make the source's hashes the new baseline. Returns (counts, source rows, deleted ids)."""
+        sql = psycopg_sql()
+        landed = latest_fingerprints(self.fingerprints)
+        known = next(landed, None)
+        changed = new = deleted = total = 0
+        deleted_ids: List[int] = []
+        statement = sql.SQL("COPY (SELECT {}, md5({}) {} ORDER BY 1) TO STDOUT").format(pk, line, from_table(self.plan))
+
+        def gone(ident: int) -> None:
+            nonlocal deleted
+            deleted += 1
+            if len(deleted_ids) < DELETED_SAMPLE:
+                deleted_ids.append(ident)
+
+        with tempfile.TemporaryFile() as spool, self._fingerprint_file(BASELINE) as baseline:
+            with cursor.copy(statement) as copy:
+                for chunk in copy:
+                    data = bytes(chunk)
+                    ident_text, digest = data.rstrip(b"\n").split(b"\t")
+                    ident = int(ident_text)
+                    total += 1
+                    baseline.write(data)
+                    while known is not None and known[0] < ident:
+                        if known[1] != DELETED:
+                            gone(known[0])
+                        known = next(landed, None)
+                    if known is not None and known[0] == ident:
+                        same, was_deleted = known[1] == digest, known[1] == DELETED
+                        known = next(landed, None)
+                        if same:
+                            continue
+                        if was_deleted:
+                            new += 1
+                        else:
+                            changed += 1
+                    else:
+                        new += 1
+                    spool.write(ident_text + b"\n")
+            while known is not None:
+                if known[1] != DELETED:
+                    gone(known[0])
+                known = next(landed, None)
+            if changed or new:
+                spool.seek(0)
+                self._land_audited(cursor, line, pk, spool)
+        return AuditCounts(changed, new, deleted), total, deleted_ids
+
+    def _land_audited(self, cursor, line, pk, spool) -> None:
+        sql = psycopg_sql()
+        with self._landing_file(KIND_AUDIT) as target:
             while True:
-                batch = [int(x) for x in itertools.islice(spool, RECONCILE_BATCH)]
+                batch = [int(x) for x in itertools.islice(spool, AUDIT_BATCH)]
                 if not batch:
                     break
                 statement = sql.SQL("COPY (SELECT {} {} WHERE {} = ANY({}) ORDER BY {}) " + COPY_LINES).format(

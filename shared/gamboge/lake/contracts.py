@@ -30,9 +30,9 @@ from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Type
 from gamboge.common.errors import GambogeError
 
 # The current format of each kind of document; a reader knows formats 1 … FORMAT of its kind.
-LANDING_MANIFEST_FORMAT = 1
+LANDING_MANIFEST_FORMAT = 2  # 2: xmin capture (capture, deleted, audit, snapshot_xids)
 PROCESSED_MANIFEST_FORMAT = 1
-INGEST_BOOKMARK_FORMAT = 1
+INGEST_BOOKMARK_FORMAT = 2  # 2: per table the snapshot xmin and a row count, no last_updated watermark
 TRANSFORM_BOOKMARK_FORMAT = 1
 # A document without a "format" key was written before formats existed: that is format 1.
 UNVERSIONED = 1
@@ -51,14 +51,38 @@ class LandedFileEntry(TypedDict):
     uri: str
     rows: int
     bytes: int  # after compression: what storage holds
-    kind: Literal["full", "incremental", "reconcile"]
+    kind: Literal["full", "incremental", "audit", "reconcile"]  # "reconcile": format 1 only
 
 
-class ReconcileCounts(TypedDict):
-    """Rows a reconcile run found changed without a new ``last_updated``, and rows new to the fingerprint."""
+class XminWindowEntry(TypedDict):
+    """The 32-bit xmin values an incremental read selected (``ingest.capture.XminWindow``)."""
+
+    low: int
+    high: int
+    wraps: int
+
+
+class CaptureEntry(TypedDict):
+    """How the run read the table: ``kind`` full | incremental | audit, and why."""
+
+    kind: str
+    reason: str
+    window: Optional[XminWindowEntry]  # incremental only
+    read: int  # row versions read (the whole table for full and audit)
+    unchanged: int  # read, but with the content already landed: not landed again
+
+
+class AuditCounts(TypedDict):
+    """What a full content-hash audit found against the fingerprints (and landed)."""
 
     changed: int
     new: int
+    deleted: int
+
+
+class DeletedEntry(TypedDict):
+    rows: int  # rows gone from the source since the previous run
+    ids: List[int]  # the first of them (at most 1,000), in id order
 
 
 class SchemaDrift(TypedDict):
@@ -69,9 +93,9 @@ class SchemaDrift(TypedDict):
 class LandingTableEntry(TypedDict):
     rows: int
     files: List[LandedFileEntry]
-    low_watermark: Optional[str]  # incremental: what the run read above (watermark − overlap)
-    high_watermark: Optional[str]  # max last_updated read this run
-    reconciled: Optional[ReconcileCounts]  # None: no reconcile this run
+    capture: Optional[CaptureEntry]  # None: written by format 1
+    deleted: Optional[DeletedEntry]  # None: nothing deleted (or format 1)
+    audit: Optional[AuditCounts]  # None: no audit this run
     schema_drift: SchemaDrift
 
 
@@ -80,6 +104,7 @@ class LandingManifest(TypedDict):
     job: Literal["ingest"]
     run_id: str
     snapshot_time: str  # the source snapshot's statement_timestamp(), ISO-8601
+    snapshot_xids: Optional[Dict[str, int]]  # {"xmin", "xmax"} epoch-qualified; None: format 1
     bookmark_option: str  # bookmarks.ENABLE | DISABLE | PAUSE
     empty: bool  # no table landed a row
     tables: Dict[str, LandingTableEntry]
@@ -126,15 +151,15 @@ Manifest = Union[LandingManifest, ProcessedManifest]
 
 # --- bookmarks: <state>/<job>/bookmark.json ------------------------------------------------------
 class _IngestTableState(TypedDict):
-    watermark: Optional[str]  # max last_updated landed so far; never moves backwards
-    boundary: List[List[Any]]  # [[id, md5], …] of the rows in the overlap window
     fingerprints: List[str]  # baseline first, then deltas (state URIs)
     columns: List[str]  # the live columns of the last run
 
 
 class IngestTableState(_IngestTableState, total=False):
-    reconciled_at: str  # snapshot time of the last reconcile or full extract
-    reconciled_epoch: float  # the same, in epoch seconds
+    xmin: int  # the epoch-qualified snapshot xmin of the last run; absent: upgraded from format 1
+    rows: Optional[int]  # live rows the fingerprints hold; absent: upgraded from format 1
+    audited_at: str  # snapshot time of the last audit or full extract
+    audited_epoch: float  # the same, in epoch seconds
 
 
 class IngestBookmark(TypedDict, total=False):
@@ -218,5 +243,36 @@ def checked(document: Any, kind: Kind, where: str) -> Dict[str, Any]:
             f"{where}: {kind.name} format {version!r} is not one this version of gamboge reads ({reads});"
             " a newer gamboge wrote it, or something else did"
         )
-    # Only format 1 exists so far: nothing to upgrade.
-    return dict(document, **{FORMAT_KEY: version})
+    upgraded = dict(document)
+    for step in range(version, kind.format):
+        upgraded = _UPGRADES[(kind.name, step)](upgraded)
+    upgraded[FORMAT_KEY] = kind.format
+    return upgraded
+
+
+# --- upgrades, one format step each: (kind name, from format) → the document one format later -------
+def _landing_manifest_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
+    """Format 1 read last_updated watermarks: its capture, deletes and audits are unknown (None)."""
+    tables = {}
+    for name, entry in document.get("tables", {}).items():
+        entry = {k: v for k, v in entry.items() if k not in ("low_watermark", "high_watermark", "reconciled")}
+        tables[name] = dict(entry, capture=None, deleted=None, audit=None)
+    return dict(document, tables=tables, snapshot_xids=None)
+
+
+def _ingest_bookmark_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
+    """Format 1 kept a last_updated watermark: its fingerprints stay, and with no ``xmin`` the
+    next run audits each table once against them, which starts xmin capture exactly."""
+    tables = {}
+    for name, entry in document.get("tables", {}).items():
+        kept = {k: entry[k] for k in ("fingerprints", "columns") if k in entry}
+        if "reconciled_epoch" in entry:
+            kept.update(audited_at=entry.get("reconciled_at"), audited_epoch=entry["reconciled_epoch"])
+        tables[name] = kept
+    return dict(document, tables=tables)
+
+
+_UPGRADES = {
+    (LANDING_MANIFEST.name, 1): _landing_manifest_1_to_2,
+    (INGEST_BOOKMARK.name, 1): _ingest_bookmark_1_to_2,
+}

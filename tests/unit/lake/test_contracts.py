@@ -10,6 +10,7 @@ from gamboge.common import schema
 from gamboge.common.postgres import CatalogColumn
 from gamboge.ingest import job as ingest
 from gamboge.ingest import model, settings
+from gamboge.ingest.capture import SnapshotXids, XminWindow
 from gamboge.lake import bookmarks, contracts, manifests, storage
 from gamboge.lake.contracts import (
     IngestBookmark,
@@ -34,15 +35,22 @@ def landing_manifest(lake) -> LandingManifest:
         "job": "ingest",
         "run_id": RUN_ID,
         "snapshot_time": "2026-01-02T03:04:05.123+00:00",
+        "snapshot_xids": {"xmin": 4294967400, "xmax": 4294967405},
         "bookmark_option": bookmarks.ENABLE,
         "empty": False,
         "tables": {
             "payment": {
                 "rows": 2,
                 "files": [{"uri": uri, "rows": 2, "bytes": 321, "kind": "incremental"}],
-                "low_watermark": "2026-01-01T03:00:00",
-                "high_watermark": "2026-01-02T03:00:00",
-                "reconciled": {"changed": 1, "new": 0},
+                "capture": {
+                    "kind": "incremental",
+                    "reason": "rows changed since the last snapshot",
+                    "window": {"low": 4294967000, "high": 109, "wraps": 1},
+                    "read": 3,
+                    "unchanged": 1,
+                },
+                "deleted": {"rows": 1, "ids": [9]},
+                "audit": {"changed": 0, "new": 0, "deleted": 0},
                 "schema_drift": {"added": ["note"], "dropped": []},
             }
         },
@@ -84,12 +92,12 @@ def ingest_bookmark(lake) -> IngestBookmark:
         "manifest": manifests.manifest_uri(lake["landing"], RUN_ID),
         "tables": {
             "payment": {
-                "watermark": "2026-01-02T03:00:00",
-                "boundary": [[7, "0123abcd"]],
-                "fingerprints": [lake["state"] + "/ingest/fingerprints/payment/" + RUN_ID + ".tsv.gz"],
+                "xmin": 4294967400,
+                "fingerprints": [lake["state"] + "/ingest/fingerprints/payment/" + RUN_ID + "-baseline.tsv.gz"],
+                "rows": 2,
                 "columns": ["payment_id", "last_updated"],
-                "reconciled_at": "2026-01-02T03:04:05.123+00:00",
-                "reconciled_epoch": 1767323045.123,
+                "audited_at": "2026-01-02T03:04:05.123+00:00",
+                "audited_epoch": 1767323045.123,
             }
         },
     }
@@ -112,7 +120,7 @@ def test_a_landing_manifest_round_trips_with_its_format(lake):
     body = landing_manifest(lake)
     uri = manifests.write_manifest(lake["landing"], RUN_ID, without_format(body))
     assert uri == manifests.manifest_uri(lake["landing"], RUN_ID)
-    assert stored(uri)["format"] == contracts.LANDING_MANIFEST_FORMAT == 1
+    assert stored(uri)["format"] == contracts.LANDING_MANIFEST_FORMAT == 2
     assert manifests.read_manifest(uri) == body
     assert manifests.read_landing_manifest(uri) == body
 
@@ -135,7 +143,7 @@ def test_write_manifest_still_fills_in_the_run_id(lake):
 def test_an_ingest_bookmark_round_trips_with_its_format(lake):
     bookmark = ingest_bookmark(lake)
     bookmarks.save(lake["state"], "ingest", without_format(bookmark))
-    assert stored(bookmarks.bookmark_uri(lake["state"], "ingest"))["format"] == contracts.INGEST_BOOKMARK_FORMAT == 1
+    assert stored(bookmarks.bookmark_uri(lake["state"], "ingest"))["format"] == contracts.INGEST_BOOKMARK_FORMAT == 2
     assert bookmarks.load(lake["state"], "ingest") == bookmark
 
 
@@ -157,7 +165,7 @@ def test_resetting_one_table_keeps_the_rest_and_the_format(lake):
     bookmarks.save(lake["state"], "ingest", bookmark)
     assert bookmarks.reset(lake["state"], "ingest", "payment")
     left = bookmarks.load(lake["state"], "ingest")
-    assert list(left["tables"]) == ["staff"] and left["format"] == 1
+    assert list(left["tables"]) == ["staff"] and left["format"] == 2
 
 
 # --- documents written before formats existed --------------------------------------------------------
@@ -165,46 +173,91 @@ def _write_raw(uri, document):
     storage.write_text(uri, json.dumps(document))
 
 
-@pytest.mark.parametrize("zone, make", [("landing", landing_manifest), ("processed", processed_manifest)])
-def test_a_manifest_without_format_reads_as_format_1(lake, zone, make):
-    body = make(lake)
-    uri = manifests.manifest_uri(lake[zone], RUN_ID)
+def format_1_landing_manifest(lake):
+    """What the last_updated-watermark ingest wrote (no format key)."""
+    body = without_format(landing_manifest(lake))
+    del body["snapshot_xids"]
+    entry = body["tables"]["payment"]
+    for key in ("capture", "deleted", "audit"):
+        del entry[key]
+    entry.update(low_watermark="2026-01-01T03:00:00", high_watermark="2026-01-02T03:00:00", reconciled=None)
+    return body
+
+
+def format_1_ingest_bookmark(lake):
+    bookmark = without_format(ingest_bookmark(lake))
+    entry = bookmark["tables"]["payment"]
+    for key in ("xmin", "rows", "audited_at", "audited_epoch"):
+        del entry[key]
+    entry.update(watermark="2026-01-02T03:00:00", boundary=[[7, "0123abcd"]],
+                 reconciled_at="2026-01-02T03:04:05.123+00:00", reconciled_epoch=1767323045.123)  # fmt: skip
+    return bookmark
+
+
+def test_a_processed_manifest_without_format_reads_as_format_1(lake):
+    body = processed_manifest(lake)
+    uri = manifests.manifest_uri(lake["processed"], RUN_ID)
     _write_raw(uri, without_format(body))
     assert manifests.read_manifest(uri) == body
     assert manifests.read_manifest(uri)["format"] == 1
 
 
-@pytest.mark.parametrize("job", ["ingest", "transform"])
-def test_a_bookmark_without_format_reads_as_format_1(lake, job):
-    bookmark = ingest_bookmark(lake) if job == "ingest" else transform_bookmark()
-    _write_raw(bookmarks.bookmark_uri(lake["state"], job), without_format(bookmark))
-    assert bookmarks.load(lake["state"], job) == bookmark
+def test_a_format_1_landing_manifest_is_upgraded_with_its_capture_unknown(lake):
+    uri = manifests.manifest_uri(lake["landing"], RUN_ID)
+    _write_raw(uri, format_1_landing_manifest(lake))
+    manifest = manifests.read_landing_manifest(uri)
+    assert manifest["format"] == 2 and manifest["snapshot_xids"] is None
+    entry = manifest["tables"]["payment"]
+    assert set(entry) == _keys(contracts.LandingTableEntry)
+    assert (entry["capture"], entry["deleted"], entry["audit"]) == (None, None, None)
+    assert entry["files"] == landing_manifest(lake)["tables"]["payment"]["files"]
+
+
+def test_a_format_1_ingest_bookmark_keeps_its_fingerprints_and_has_no_xmin(lake):
+    """No xmin: the next run audits each table once against the fingerprints (tests/ingest)."""
+    _write_raw(bookmarks.bookmark_uri(lake["state"], "ingest"), format_1_ingest_bookmark(lake))
+    entry = bookmarks.load(lake["state"], "ingest")["tables"]["payment"]
+    assert entry == {
+        "fingerprints": ingest_bookmark(lake)["tables"]["payment"]["fingerprints"],
+        "columns": ["payment_id", "last_updated"],
+        "audited_at": "2026-01-02T03:04:05.123+00:00",
+        "audited_epoch": 1767323045.123,
+    }
+
+
+def test_a_transform_bookmark_without_format_reads_as_format_1(lake):
+    bookmark = transform_bookmark()
+    _write_raw(bookmarks.bookmark_uri(lake["state"], "transform"), without_format(bookmark))
+    assert bookmarks.load(lake["state"], "transform") == bookmark
 
 
 # --- what a reader refuses ---------------------------------------------------------------------------
-@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+@pytest.mark.parametrize("version", [3, 0, "1", None, True])
 @pytest.mark.parametrize(
-    "zone, make, name",
+    "zone, make, name, reads",
     [
-        ("landing", landing_manifest, "landing manifest"),
-        ("processed", processed_manifest, "processed manifest"),
+        ("landing", landing_manifest, "landing manifest", "formats 1 to 2"),
+        ("processed", processed_manifest, "processed manifest", "format 1"),
     ],
 )
-def test_a_manifest_of_an_unknown_format_is_refused_naming_file_and_format(lake, zone, make, name, version):
+def test_a_manifest_of_an_unknown_format_is_refused_naming_file_and_format(lake, zone, make, name, reads, version):
+    if zone == "processed" and version == 3:
+        version = 2
     uri = manifests.manifest_uri(lake[zone], RUN_ID)
     _write_raw(uri, dict(make(lake), format=version))
     with pytest.raises(contracts.ContractError) as refused:
         manifests.read_manifest(uri)
     message = str(refused.value)
-    assert uri in message and f"{name} format {version!r}" in message and "reads (format 1)" in message
+    assert uri in message and f"{name} format {version!r}" in message and f"reads ({reads})" in message
 
 
 @pytest.mark.parametrize("job", ["ingest", "transform"])
 def test_a_bookmark_of_an_unknown_format_is_refused_naming_file_and_format(lake, job):
     bookmark = ingest_bookmark(lake) if job == "ingest" else transform_bookmark()
     uri = bookmarks.bookmark_uri(lake["state"], job)
-    _write_raw(uri, dict(bookmark, format=2))
-    with pytest.raises(contracts.ContractError, match=f"{job} bookmark format 2") as refused:
+    unknown = contracts.bookmark_kind(job).format + 1
+    _write_raw(uri, dict(bookmark, format=unknown))
+    with pytest.raises(contracts.ContractError, match=f"{job} bookmark format {unknown}") as refused:
         bookmarks.load(lake["state"], job)
     assert uri in str(refused.value)
 
@@ -244,12 +297,15 @@ def _ingest_run(lake):
     chosen = settings.settings_from_arguments(
         {"landing_uri": lake["landing"], "state_uri": lake["state"], "tables": "payment"}
     )
-    context = model.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02")
+    xids = SnapshotXids(4294967400, 4294967405)
+    context = model.RunContext(RUN_ID, "snap-1", "2026-01-02T03:04:05.123+00:00", 1767323045.123, "2026-01-02", xids)
     table = schema.source_table("payment")
     columns = [CatalogColumn(c, "text", True) for c in table.column_names]
-    plan = model.TablePlan(table, columns, [], model.KIND_FULL, None, [], [], False)
-    landed = model.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, model.KIND_FULL)
-    result = model.TableResult(plan, [landed], None, "2026-01-02T03:00:00", "2026-01-02T03:00:00", [], [], None, 0.1)
+    window = XminWindow(4294967000, 109, 1)
+    plan = model.TablePlan(table, columns, [], model.KIND_INCREMENTAL, window, [], 1, True, "rows changed")
+    landed = model.LandedFile(lake["landing"] + "/payment/x.jsonl", 2, 321, model.KIND_INCREMENTAL)
+    audit = model.AuditCounts(0, 0, 0)
+    result = model.TableResult(plan, [landed], 3, 1, 1, [9], audit, [], 2, 0.1)
     return chosen, context, {"payment": result}
 
 
@@ -266,7 +322,11 @@ def test_the_ingest_writers_fill_every_key_of_their_contracts(lake):
     bookmarks.save(settings.state_uri, ingest.JOB, ingest.next_bookmark({}, context, results, uri))
     bookmark = bookmarks.load(settings.state_uri, "ingest")
     assert set(bookmark) == _keys(IngestBookmark)
-    assert set(bookmark["tables"]["payment"]) == _keys(contracts.IngestTableState)  # a full extract: reconciled_*
+    assert set(bookmark["tables"]["payment"]) == _keys(contracts.IngestTableState)  # audited: audited_*
+    assert set(entry["capture"]) == _keys(contracts.CaptureEntry)
+    assert set(entry["capture"]["window"]) == _keys(contracts.XminWindowEntry)
+    assert set(entry["deleted"]) == _keys(contracts.DeletedEntry)
+    assert set(entry["audit"]) == _keys(contracts.AuditCounts)
 
 
 def test_the_transform_bookmark_writer_fills_every_key_of_its_contract(lake):
