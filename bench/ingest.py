@@ -60,7 +60,7 @@ def run_ingest_job(dsn: str, landing_uri: str, compression: str = "none") -> Dic
             Path(state).as_uri(),
             "--job-bookmark-option",
             "job-bookmark-disable",
-            "--reconcile",
+            "--audit",
             "never",
             "--compression",
             compression,

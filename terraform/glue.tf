@@ -178,7 +178,7 @@ resource "aws_cloudwatch_log_group" "python_shell_shared" {
 # bound and small, and a Spark cluster would cost more than it saves.
 resource "aws_glue_job" "ingest" {
   name                   = "${var.project_name}-${var.environment}-ingest"
-  description            = "ToteSys PostgreSQL to landing JSON Lines with manifests (incremental, reconciled)"
+  description            = "ToteSys PostgreSQL to landing JSON Lines with manifests (every change by xmin, audited weekly)"
   role_arn               = aws_iam_role.job["ingest"].arn
   max_capacity           = var.ingest_max_capacity
   timeout                = var.job_timeout_minutes["ingest"]
@@ -208,7 +208,8 @@ resource "aws_glue_job" "ingest" {
     "--state_uri"           = local.ingest_state_uri
     "--job-bookmark-option" = var.bookmark_option
     "--tables"              = var.ingest_tables
-    "--reconcile"           = var.ingest_reconcile
+    "--audit"               = var.ingest_audit
+    "--audit_every_hours"   = tostring(var.ingest_audit_every_hours)
   }
 }
 

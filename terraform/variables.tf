@@ -199,14 +199,25 @@ variable "ingest_tables" {
   }
 }
 
-variable "ingest_reconcile" {
-  description = "Silent-update reconciliation of the ingest job (the --reconcile argument): auto, always or never."
+variable "ingest_audit" {
+  description = "The ingest job's full content-hash audit of every table (the --audit argument): auto (every ingest_audit_every_hours), always or never."
   type        = string
   default     = "auto"
 
   validation {
-    condition     = contains(["auto", "always", "never"], var.ingest_reconcile)
-    error_message = "ingest_reconcile must be auto, always or never."
+    condition     = contains(["auto", "always", "never"], var.ingest_audit)
+    error_message = "ingest_audit must be auto, always or never."
+  }
+}
+
+variable "ingest_audit_every_hours" {
+  description = "With ingest_audit = auto: hours between two audits of a table (168: weekly)."
+  type        = number
+  default     = 168
+
+  validation {
+    condition     = var.ingest_audit_every_hours > 0
+    error_message = "ingest_audit_every_hours must be positive."
   }
 }
 

@@ -8,9 +8,9 @@ and an ingest while ToteSys is being written to.
   holder's pid; the warehouse ends equal to a single clean run over an identical source.
 - An ingest while writers commit sales orders, transactions and payments stamped by the database
   clock, some from long transactions that stamped their rows before the ingest's snapshot and
-  commit after it (below the watermark the ingest records). The overlap window lands them next
-  run, the boundary dedupe keeps everything else from landing twice. With an overlap shorter than
-  such a commit's lag the incremental read misses the row, and the next reconcile run lands it.
+  commit after it. Their transaction ids are at or above the snapshot's xmin the ingest records,
+  so the next run reads them, however late they commit; the content hash keeps everything else
+  from landing twice, and an audit after it finds nothing.
 """
 
 import json
@@ -350,47 +350,53 @@ def late_ids(burst, table):
     return {ids[table] for ids, _, _ in burst.late_rows}
 
 
+def xmin32(dsn, table, ident):
+    pk = schema.source_table(table).primary_key
+    return rows(dsn, f'SELECT xmin::text::bigint FROM "{table}" WHERE "{pk}" = %s', (ident,))[0][0]
+
+
 def test_ingest_during_a_write_burst_lands_every_row_exactly_once(burst_source):
     dsn, lake = burst_source
     ingest_run(lake)  # the full extract of the seeded history
-    burst, during = burst_during_ingest(dsn, lake, ingest_after=0.5, reconcile="never")
-    watermark = bookmarks.load(lake["state_uri"], "ingest")["tables"]["sales_order"]["watermark"]
+    burst, during = burst_during_ingest(dsn, lake, ingest_after=0.5, audit="never")
+    watermark = bookmarks.load(lake["state_uri"], "ingest")["tables"]["sales_order"]["xmin"]
+    assert watermark == during["snapshot_xids"]["xmin"]
 
-    # The case the overlap exists for: stamped below the watermark run 1 recorded, committed after
-    # its snapshot, so invisible to it.
+    # The case a last_updated watermark misses: stamped before run 1's snapshot, committed after
+    # it, so invisible to it; their transaction was running, so its id is at or above the watermark.
     assert len(burst.late_rows) == burst.late
     for ids, stamp, committed in burst.late_rows:
-        assert db_says(dsn, "%s::timestamp < %s::timestamp", (stamp, watermark))
+        assert db_says(dsn, "%s::timestamp < %s::timestamptz", (stamp, during["snapshot_time"]))
         assert db_says(dsn, "%s::timestamptz < %s::timestamptz", (during["snapshot_time"], committed))
         for table in WRITTEN:
             assert ids[table] not in landed_ids(during, table)
+            assert xmin32(dsn, table, ids[table]) >= watermark % 2**32  # the test cluster has not wrapped
     # Run 1 really ran amid the burst: it landed some of it, and more was committed after it.
     in_run_1 = landed_ids(during, "sales_order") & set(burst.ids["sales_order"])
     assert 0 < len(in_run_1) < len(burst.ids["sales_order"]) - burst.late
 
-    after = ingest_run(lake, reconcile="never")  # the default overlap: 300 s
+    after = ingest_run(lake, audit="always")
     for table in WRITTEN:
         assert late_ids(burst, table) <= landed_ids(after, table, kind="incremental")
-        assert not landed_ids(during, table) & landed_ids(after, table)  # boundary rows not landed again
+        assert not landed_ids(during, table) & landed_ids(after, table)  # nothing landed twice
+        assert after["tables"][table]["audit"] == {"changed": 0, "new": 0, "deleted": 0}
     assert_every_row_landed_exactly_once(dsn, lake)
-    assert not ingest_run(lake, reconcile="never")["tables"]["payment"]["rows"]  # and nothing more
+    assert ingest_run(lake)["empty"] is True  # and nothing more
 
 
-def test_a_commit_lagging_more_than_the_overlap_is_missed_until_the_next_reconcile(burst_source):
-    """With --overlap_seconds 1 and long transactions that commit ~2 s after stamping their rows,
-    the incremental reads cannot see them; the next reconcile run (with the default
-    --reconcile auto, at most --reconcile_every_hours later) lands them, still exactly once."""
+def test_a_commit_lagging_seconds_behind_its_stamp_is_read_by_the_next_plain_run(burst_source):
+    """Long transactions that commit ~2 s after stamping their rows, while writers keep committing:
+    a last_updated watermark with any overlap under 2 s lost them until a full comparison. By xmin
+    the next plain run lands every one of them, exactly once."""
     dsn, lake = burst_source
     ingest_run(lake)
-    burst, during = burst_during_ingest(dsn, lake, ingest_after=2.0, reconcile="never", overlap_seconds="1")
-    watermark = bookmarks.load(lake["state_uri"], "ingest")["tables"]["sales_order"]["watermark"]
-    for _, stamp, _ in burst.late_rows:  # older than the watermark by more than the overlap
-        assert db_says(dsn, "%s::timestamp < %s::timestamp - interval '1 second'", (stamp, watermark))
+    burst, during = burst_during_ingest(dsn, lake, ingest_after=2.0, audit="never")
+    for _, stamp, committed in burst.late_rows:
+        assert db_says(dsn, "%s::timestamptz - %s::timestamp > interval '1 second'", (committed, stamp))
 
-    after = ingest_run(lake, reconcile="never", overlap_seconds="1")
-    reconciled = ingest_run(lake, reconcile="always", overlap_seconds="1")
+    after = ingest_run(lake, audit="never")
     for table in WRITTEN:
-        missed = set(burst.ids[table]) - landed_ids(during, table) - landed_ids(after, table)
-        assert late_ids(burst, table) <= missed  # lost to the incremental reads …
-        assert landed_ids(reconciled, table, kind="reconcile") == missed  # … landed by the reconcile
+        missed = set(burst.ids[table]) - landed_ids(during, table)
+        assert late_ids(burst, table) <= missed
+        assert landed_ids(after, table) == missed
     assert_every_row_landed_exactly_once(dsn, lake)

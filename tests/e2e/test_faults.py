@@ -101,7 +101,7 @@ def test_all_crash_points_are_in_the_matrix():
 
 
 # --- gamboge check -------------------------------------------------------------------------------------
-def test_check_reports_silent_drift_as_a_warning_and_loss_as_an_error(clean_runs):
+def test_check_reports_pending_changes_and_deletes_as_warnings_and_loss_as_an_error(clean_runs):
     workspace, _ = clean_runs(0.1)
     assert gamboge(workspace, "check").returncode == 0
     src, wh = workspace["source"], workspace["warehouse"]
@@ -113,7 +113,7 @@ def test_check_reports_silent_drift_as_a_warning_and_loss_as_an_error(clean_runs
         ).fetchone()[0]
     drift = gamboge(workspace, "check")
     assert drift.returncode == 0, drift.stdout
-    assert "changed without last_updated moving" in drift.stdout and str(order_id) in drift.stdout
+    assert "changed since the last ingest's snapshot" in drift.stdout and str(order_id) in drift.stdout
     assert gamboge(workspace, "check", "--fail-on-warnings").returncode == 1
 
     with psycopg.connect(wh) as conn:

@@ -272,11 +272,11 @@ def test_a_bad_argument_value_exits_2_naming_it_and_lands_nothing(aws, source, t
 def test_an_unknown_argument_is_reported_and_the_run_goes_on(aws, source, tmp_path):
     lake = (tmp_path / "lake").as_uri()
     local = local_aws(aws, lake, source_dsn=source["source"])
-    argv = glue_launcher.glue_argv("ingest", local, run_arguments={"--reconcile_evry_hours": "1"})
+    argv = glue_launcher.glue_argv("ingest", local, run_arguments={"--audit_evry_hours": "1"})
     run = glue_launcher.run("ingest", argv, local, tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     warnings = [e["event"] for e in run.events() if e["level"] == "warning"]
-    assert "ignoring unknown argument --reconcile_evry_hours" in warnings
+    assert "ignoring unknown argument --audit_evry_hours" in warnings
 
 
 @pytest.mark.parametrize("script", ["ingest_totesys.py", "transform_star_schema.py", "load_warehouse.py"])

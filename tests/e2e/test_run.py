@@ -158,3 +158,25 @@ def test_compaction_merges_loaded_files_and_the_pipeline_goes_on(workspace, firs
     after = gamboge_run(workspace)
     assert after.returncode == 0, after.stdout[-3000:] + after.stderr[-3000:]
     assert count(workspace["warehouse"], "fact_payment") == run_sql(totals, catalog)[1][0][0]
+
+
+def test_one_run_after_a_simulated_day_leaves_nothing_pending_and_a_delete_is_recorded_and_kept(workspace, first_run):
+    """Silent updates arrive with the run that follows them: `gamboge check` finds nothing pending.
+    A row deleted in ToteSys is recorded by the ingest and kept in the star as history."""
+    src, wh = workspace["source"], workspace["warehouse"]
+    simulate.simulate(src, days=1, seed_value=12)
+    with psycopg.connect(src) as conn:
+        (payment_id,) = conn.execute(
+            "DELETE FROM payment WHERE payment_id = (SELECT min(payment_id) FROM payment) RETURNING payment_id"
+        ).fetchone()
+    ran = gamboge_run(workspace)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+
+    check = subprocess.run(
+        [sys.executable, "-m", "gamboge.cli", "check"], capture_output=True, text=True, env=workspace["env"]
+    )
+    assert check.returncode == 0, check.stdout
+    assert "not landed yet" not in check.stdout and "missed" not in check.stdout
+    recorded = [line for line in check.stdout.splitlines() if "recorded by the ingest" in line]
+    assert len(recorded) == 1 and "payment" in recorded[0] and str(payment_id) in recorded[0]
+    assert rows(wh, f"SELECT count(*) FROM fact_payment WHERE payment_id = {payment_id}")[0][0] >= 1

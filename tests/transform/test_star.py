@@ -306,7 +306,7 @@ def test_a_silent_update_is_a_new_version_with_the_same_last_updated(spark):
     assert star.fact_sales_order(duplicate).count() == 1
 
 
-def test_latest_per_key_prefers_the_newest_landing_run_on_equal_last_updated(spark):
+def test_latest_per_key_is_the_row_the_newest_landing_run_read(spark):
     old = _typed(
         spark,
         "design",
@@ -338,6 +338,24 @@ def test_latest_per_key_prefers_the_newest_landing_run_on_equal_last_updated(spa
     )
     latest = star.latest_per_key(old.unionByName(silent), "design_id").collect()
     assert [r["file_location"] for r in latest] == ["/private"]
+    # A later run's row is newer even with an older last_updated (a transaction that committed late).
+    backdated = _typed(
+        spark,
+        "design",
+        [
+            {
+                "design_id": "8",
+                "created_at": "2022-11-03T14:20:49.962",
+                "design_name": "Wooden",
+                "file_location": "/opt",
+                "file_name": "w.json",
+                "last_updated": "2020-01-01T00:00:00",
+            }
+        ],
+        run_id="20240302T000000000000Z-dddddd",
+    )
+    latest = star.latest_per_key(old.unionByName(silent).unionByName(backdated), "design_id").collect()
+    assert [r["file_location"] for r in latest] == ["/opt"]
 
 
 def test_dim_date_is_iso_and_contiguous(spark):

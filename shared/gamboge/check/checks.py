@@ -13,15 +13,18 @@ What must hold after a run (each failure is an ERROR and the exit status is 1):
   rows per table as the processed zone holds (facts: every version once; dimensions: every key);
 * **source ↔ warehouse, row by row** — every current ToteSys row is a version of its fact (same
   natural id and the same business values), and every dimension row equals what the source's
-  current rows make of it.
+  current rows make of it;
+* **source ↔ landed** (the ingest's audit, on demand) — every source row not changed since the
+  last ingest's snapshot has the content hash the ingest landed; and each table's latest audit
+  after an incremental read found nothing.
 
 What is reported but does not fail (WARNING):
 
-* a source row whose content the last ingest did not land (compared with the ingest's per-row
-  fingerprints): newer than the ingest watermark (the pipeline is behind the live source), or a
-  *silent* update (changed without ``last_updated`` moving), which the next reconcile run lands;
+* a source row changed since the last ingest's snapshot (its xmin is in the window the next
+  ingest reads): the pipeline is behind the live source by one run;
 * rows quarantined by the transform (reasons under ``processed/_rejects/``);
-* warehouse rows whose source row is gone (hard deletes are not propagated);
+* rows deleted in the source, as the ingest recorded them, and warehouse rows whose source row is
+  gone (deletes are not propagated: the star keeps them as history);
 * landing files no manifest names (left by a crashed ingest; no reader ever sees them).
 
 Locally the processed zone is read through the file catalog (``file://`` lakes); for an ``s3://``
@@ -58,6 +61,7 @@ def run_checks(
     consumed = bookmarks.load(config.state_uri(lake), "transform").get("consumed", [])
     rejected_counts = zones.check_batches(report, landing, processed, consumed)
     zones.check_landing_orphans(report, landing_uri, landing)
+    zones.check_capture(report, landing)
     if processed_uri.startswith("file:"):
         processed_zone.check_processed(report, processed_uri, config.catalog_uri(lake), processed)
     else:
@@ -69,6 +73,7 @@ def run_checks(
         warehouse.check_warehouse(report, wh, processed)
         if rows:
             source = source_oracle.read_source(src, source_oracle.ingest_state())
+            source_oracle.report_missed(report, source)
             rejected = source_oracle.rejected_ids(processed) if any(rejected_counts.values()) else set()
             source_oracle.compare_rows(report, wh, source, rejected)
     return report
@@ -77,7 +82,11 @@ def run_checks(
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--fail-on-warnings", action="store_true", help="exit non-zero on warnings too (silent drift)")
+    parser.add_argument(
+        "--fail-on-warnings",
+        action="store_true",
+        help="exit non-zero on warnings too (changes not ingested yet, deleted rows)",
+    )
     parser.add_argument(
         "--counts-only",
         action="store_true",

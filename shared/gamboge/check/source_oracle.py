@@ -4,9 +4,10 @@ the warehouse holds it.
 ``expected_fact`` and ``expected_dimensions`` restate the star rules of
 shared/gamboge/transform/star.py in plain Python, on purpose: an oracle independent of the Spark code
 it checks. A row that differs is an ERROR unless the pipeline could not have had it yet: a source
-row the last ingest did not land as it is now (newer than the ingest watermark, or a silent update
-the next reconcile run lands), or a row the transform quarantined. Both are WARNINGs, as are
-warehouse rows whose source row is gone (hard deletes are not propagated).
+row changed since the last ingest's snapshot (its xmin is in the window the next ingest reads), or
+a row the transform quarantined. Both are WARNINGs, as are warehouse rows whose source row is gone
+(deletes are recorded, not propagated). A source row the ingest should have landed and did not is
+an ERROR of its own: the local form of the ingest's audit.
 """
 
 import datetime
@@ -17,48 +18,76 @@ from gamboge.check.queries import q
 from gamboge.check.report import ERROR, WARNING, Report, sample
 from gamboge.common import config, schema
 from gamboge.common.postgres import columns_of
-from gamboge.ingest.fingerprints import latest_fingerprints
+from gamboge.ingest.capture import SnapshotXids, selects, xmin_window
+from gamboge.ingest.fingerprints import live_fingerprints
 from gamboge.ingest.rowsql import line_expression
 from gamboge.lake import bookmarks, storage
 from gamboge.transform.star_sources import FACT_SOURCES, MAIN_SOURCE
 
+CHANGED_SINCE_INGEST = "changed since the last ingest's snapshot"
+NOT_INGESTED = "table not ingested yet"
+MISSED = "differs from what the ingest landed, though it changed before the last ingest's snapshot"
+
 
 class SourceRows(NamedTuple):
     rows: Dict[Any, Dict[str, Any]]  # id → row
-    unseen: Dict[Any, str]  # id → why the last ingest did not land this content
+    unseen: Dict[Any, str]  # id → why the last ingest could not have landed this content yet
+    missed: List[Any]  # ids whose content the last ingest should have landed and did not
 
 
 def ingest_state() -> Dict[str, Any]:
     return bookmarks.load(config.state_uri(), "ingest").get("tables", {})
 
 
+def _snapshot_xids(conn) -> SnapshotXids:
+    xmin, xmax = conn.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+        " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+    ).fetchone()
+    return SnapshotXids(xmin, xmax)
+
+
 def read_source(conn, state: Dict[str, Any]) -> Dict[str, SourceRows]:
-    """Every current source row, and which of them the last ingest has not landed as they are now."""
+    """Every current source row, and which of them the last ingest has not landed as they are now:
+    those changed since its snapshot (by xmin, as the next ingest reads them) are pending; any
+    other is missed by the capture."""
     from psycopg import sql
     from psycopg.rows import dict_row
 
     live = columns_of(conn, schema.SOURCE_TABLE_NAMES)
+    now = _snapshot_xids(conn)
     out: Dict[str, SourceRows] = {}
     for table in schema.SOURCE_TABLES:
         if table.name not in live:
             continue  # ingest reports a missing table; nothing to compare here
         entry = state.get(table.name, {})
-        landed = dict(latest_fingerprints(entry.get("fingerprints", [])))
-        watermark = entry.get("watermark")
-        statement = sql.SQL("SELECT md5({}) AS _md5, src.* FROM {} AS src").format(
+        landed = dict(live_fingerprints(entry.get("fingerprints", [])))
+        window = xmin_window(int(entry["xmin"]), now) if "xmin" in entry else None
+        statement = sql.SQL("SELECT md5({}) AS _md5, src.xmin::text::bigint AS _xmin, src.* FROM {} AS src").format(
             line_expression(live[table.name]), sql.Identifier(table.name)
         )
-        rows, unseen = {}, {}
+        rows, unseen, missed = {}, {}, []
         with conn.cursor(row_factory=dict_row) as cursor:
             for row in cursor.execute(statement):
                 key = row[table.primary_key]
                 rows[key] = row
                 if landed.get(key) == row["_md5"].encode():
                     continue
-                newer = watermark is None or row["last_updated"] > datetime.datetime.fromisoformat(watermark)
-                unseen[key] = "newer than the last ingest" if newer else "changed without last_updated moving"
-        out[table.name] = SourceRows(rows, unseen)
+                if window is None:
+                    unseen[key] = NOT_INGESTED if "xmin" not in entry else CHANGED_SINCE_INGEST
+                elif selects(window, row["_xmin"]):
+                    unseen[key] = CHANGED_SINCE_INGEST
+                else:
+                    missed.append(key)
+        out[table.name] = SourceRows(rows, unseen, missed)
     return out
+
+
+def report_missed(report: Report, source: Dict[str, SourceRows]) -> None:
+    """The local audit: a source row whose content the ingest should have landed and did not."""
+    for table, rows in source.items():
+        if rows.missed:
+            report.add(ERROR, table, "source = landed", f"{len(rows.missed)} row(s) {MISSED}: {sample(rows.missed)}")
 
 
 def _text_date(value: Optional[str]) -> Optional[datetime.date]:

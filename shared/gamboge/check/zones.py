@@ -76,3 +76,37 @@ def check_landing_orphans(report: Report, landing_uri: str, landing: Dict[str, D
             "landing orphans",
             f"{len(stray)} landing file(s) no manifest names (never read): {sample(stray)}",
         )
+
+
+def check_capture(report: Report, landing: Dict[str, Dict[str, Any]]) -> None:
+    """What the ingest's capture recorded: rows deleted in the source (WARNING: the star keeps
+    them as history), and each table's latest audit after an incremental read, which must have
+    found nothing (ERROR otherwise: the capture missed a change, which that audit then landed)."""
+    deleted: Dict[str, List[Any]] = {}
+    deleted_rows: Dict[str, int] = {}
+    audits: Dict[str, Any] = {}
+    for run_id, body in landing.items():  # oldest first
+        for table, entry in body.get("tables", {}).items():
+            if entry.get("deleted"):
+                deleted_rows[table] = deleted_rows.get(table, 0) + entry["deleted"]["rows"]
+                deleted.setdefault(table, []).extend(entry["deleted"]["ids"])
+            capture = entry.get("capture") or {}
+            if entry.get("audit") is not None and capture.get("kind") == "incremental":
+                audits[table] = (run_id, entry["audit"])
+    for table, count in sorted(deleted_rows.items()):
+        report.add(
+            WARNING,
+            table,
+            "deleted in source",
+            f"{count} row(s) deleted in ToteSys, recorded by the ingest (kept in the star as history): "
+            + sample(deleted[table]),
+        )
+    for table, (run_id, counts) in sorted(audits.items()):
+        if any(counts.values()):
+            report.add(
+                ERROR,
+                table,
+                "audit",
+                f"the audit of ingest run {run_id} found rows the change capture missed (landed by that run): "
+                + ", ".join(f"{v} {k}" for k, v in counts.items()),
+            )

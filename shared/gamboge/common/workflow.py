@@ -41,6 +41,7 @@ JOBS: Tuple[JobSpec, ...] = (
             "state_uri": "where ingest keeps its bookmarks (s3://bucket/state)",
             "tables": "comma-separated ToteSys tables to extract (default: all 11)",
             "audit": "full content-hash audit of every table: auto (every --audit_every_hours) | always | never",
+            "audit_every_hours": "with --audit auto: one audit per table this often (hours)",
         },
         None,
         True,

@@ -14,7 +14,6 @@ COMPRESSION_CHOICES = ("none", "gzip")
 
 # Knobs the job accepts beyond the workflow's declared arguments; terraform need not pass them.
 EXTRA_ARGUMENTS: Dict[str, str] = {
-    "audit_every_hours": "with --audit auto: one full content-hash audit per table this often (hours)",
     "compression": "none | gzip landing files",
 }
 # The bookmark default is for in-process and `gamboge ingest` callers; a job script started

@@ -27,11 +27,11 @@ def _contract(df: DataFrame, table_name: str, *extra: str) -> DataFrame:
 
 # --- current state of source tables -------------------------------------------------------------
 def latest_per_key(rows: DataFrame, key: str) -> DataFrame:
-    """The latest version of each row: highest last_updated, then the newest landing run (a
-    reconcile run re-emits a silently changed row with an unchanged last_updated), then file order."""
-    order = Window.partitionBy(key).orderBy(
-        F.col("last_updated").desc(), F.col(LANDING_RUN_ID).desc(), F.col(LINE_ORDER).desc()
-    )
+    """The latest version of each row: the one the newest landing run read, then the last in file
+    order. Each ingest run reads a later snapshot of the source, so its rows are the newer state
+    whatever their last_updated says (ToteSys changes rows without moving it, and a transaction
+    may commit an older stamp than the version it replaces)."""
+    order = Window.partitionBy(key).orderBy(F.col(LANDING_RUN_ID).desc(), F.col(LINE_ORDER).desc())
     return rows.withColumn("_rank", F.row_number().over(order)).filter(F.col("_rank") == 1).drop("_rank")
 
 
@@ -142,7 +142,7 @@ def _fact(rows: DataFrame, table_name: str, renames: Dict[str, str]) -> DataFram
             PARTITION_COLUMN: created_month(F.col("created_at")),
         }
     )
-    # The same version can arrive twice in one batch (overlap re-read, reconcile): keep one.
+    # The same version can arrive twice in one batch (a full re-extract, an audit): keep one.
     # One shuffle, by month, serves both this dedupe and the month-partitioned write that follows:
     # a version never spans months (its created_date is part of it), so deduping within a month
     # is deduping overall, and the window's sort already groups each task's rows by month.

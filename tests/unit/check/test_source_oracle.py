@@ -108,16 +108,17 @@ def test_dimensions_are_their_own_row_joined_to_their_lookups():
                 6: {"staff_id": 6, "first_name": "A", "last_name": "B", "department_id": 99, "email_address": "a@b"},
             },
             {},
+            [],
         ),
         "department": SourceRows(
-            {2: {"department_id": 2, "department_name": "Purchasing", "location": "Manchester"}}, {}
+            {2: {"department_id": 2, "department_name": "Purchasing", "location": "Manchester"}}, {}, []
         ),
-        "address": SourceRows({8: dict(ADDRESS, address_id=8)}, {}),
+        "address": SourceRows({8: dict(ADDRESS, address_id=8)}, {}, []),
         "counterparty": SourceRows(
-            {3: {"counterparty_id": 3, "counterparty_legal_name": "Fahey and Sons", "legal_address_id": 8}}, {}
+            {3: {"counterparty_id": 3, "counterparty_legal_name": "Fahey and Sons", "legal_address_id": 8}}, {}, []
         ),
         "currency": SourceRows(
-            {1: {"currency_id": 1, "currency_code": "GBP"}, 2: {"currency_id": 2, "currency_code": "XYZ"}}, {}
+            {1: {"currency_id": 1, "currency_code": "GBP"}, 2: {"currency_id": 2, "currency_code": "XYZ"}}, {}, []
         ),
     }
     expected = source_oracle.expected_dimensions(source)
@@ -139,13 +140,13 @@ def test_dimensions_are_their_own_row_joined_to_their_lookups():
 
 def test_mismatches_are_errors_unless_not_landed_yet_or_quarantined():
     source = {
-        "staff": SourceRows({}, {5: "changed without last_updated moving"}),
-        "department": SourceRows({}, {2: "newer than the last ingest"}),
+        "staff": SourceRows({}, {5: source_oracle.NOT_INGESTED}, []),
+        "department": SourceRows({}, {2: source_oracle.CHANGED_SINCE_INGEST}, []),
     }
     keys = {
         1: [("staff", 1), ("department", 1)],  # the pipeline had it and lost it
         4: [("staff", 4), ("department", 1)],
-        5: [("staff", 5), ("department", 1)],  # a silent update ingest has not reconciled yet
+        5: [("staff", 5), ("department", 1)],  # its table has no ingest state yet
         6: [("staff", 6), ("department", 2)],  # its department changed after the last ingest
         7: [("staff", 7), ("department", 2)],  # quarantined wins over not landed
     }
@@ -159,9 +160,14 @@ def test_mismatches_are_errors_unless_not_landed_yet_or_quarantined():
             WARNING,
             "dim_staff",
             "source = warehouse",
-            "1 row(s) not landed yet: changed without last_updated moving: 5",
+            "1 row(s) not landed yet: changed since the last ingest's snapshot: 6",
         ),
-        Finding(WARNING, "dim_staff", "source = warehouse", "1 row(s) not landed yet: newer than the last ingest: 6"),
+        Finding(
+            WARNING,
+            "dim_staff",
+            "source = warehouse",
+            "1 row(s) not landed yet: table not ingested yet: 5",
+        ),
         Finding(
             WARNING,
             "dim_staff",
@@ -185,9 +191,9 @@ class StandInWarehouse:
 def test_compare_rows_finds_missing_versions_and_rows_deleted_in_the_source():
     source = {
         "payment": SourceRows(
-            {1: payment(1), 2: payment(2, paid=True), 3: payment(3)}, {3: "newer than the last ingest"}
+            {1: payment(1), 2: payment(2, paid=True), 3: payment(3)}, {3: source_oracle.CHANGED_SINCE_INGEST}, []
         ),
-        "currency": SourceRows({1: {"currency_id": 1, "currency_code": "EUR"}}, {}),
+        "currency": SourceRows({1: {"currency_id": 1, "currency_code": "EUR"}}, {}, []),
     }
     warehouse = StandInWarehouse(
         {
@@ -201,7 +207,10 @@ def test_compare_rows_finds_missing_versions_and_rows_deleted_in_the_source():
     assert report.findings == [
         Finding(ERROR, "fact_payment", "source = warehouse", "1 row(s) current version missing from the warehouse: 2"),
         Finding(
-            WARNING, "fact_payment", "source = warehouse", "1 row(s) not landed yet: newer than the last ingest: 3"
+            WARNING,
+            "fact_payment",
+            "source = warehouse",
+            "1 row(s) not landed yet: changed since the last ingest's snapshot: 3",
         ),
         Finding(WARNING, "fact_payment", "deleted in source", "1 id(s) no longer in ToteSys: 9"),
         Finding(WARNING, "dim_currency", "deleted in source", "1 id(s) no longer in ToteSys: 4"),
