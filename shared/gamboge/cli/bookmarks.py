@@ -3,8 +3,8 @@
 gamboge bookmarks show  [--job ingest|transform] [--table T]   print the bookmark (or one table's entry)
 gamboge bookmarks reset [--job ingest|transform] [--table T]   forget it: the next run starts over
 
-Resetting the ingest bookmark also forgets its silent-update fingerprints, so the next run is a
-full extract that sets a fresh baseline.
+Resetting the ingest bookmark also forgets its fingerprints (the content hashes of what it landed),
+so the next run is a full extract that sets a fresh baseline.
 """
 
 import argparse

@@ -25,7 +25,7 @@ COMMANDS = [
     (
         "ingest",
         "gamboge.ingest.job",
-        "ToteSys → landing zone JSON Lines, incremental and reconciled (Glue Python shell)",
+        "ToteSys → landing zone JSON Lines, every change by xmin, audited (Glue Python shell)",
     ),
     ("query", "gamboge.ops.query", "run an Athena named query (or --sql) locally with DuckDB over the catalog"),
     ("transform", "gamboge.transform.transform_job", "landing zone → star schema Parquet + catalog (Glue Spark job)"),
