@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
 import psycopg
 
@@ -47,19 +47,25 @@ print(status, usage.ru_maxrss)  # ru_maxrss is in KiB on Linux
 """
 
 
-def run_ingest_job(dsn: str, landing_uri: str, compression: str = "none") -> Dict[str, Any]:
-    """Run the job script as a child process; return its manifest totals, wall time and peak RSS."""
-    with tempfile.TemporaryDirectory(prefix="gamboge-bench-state-") as state:
+def run_ingest_job(
+    dsn: str, landing_uri: str, compression: str = "none", state_uri: Optional[str] = None
+) -> Dict[str, Any]:
+    """Run the job script as a child process; return its manifest totals, wall time and peak RSS.
+
+    Without ``state_uri``: a full extract with bookmarks disabled; with it, a run that reads and
+    saves the bookmark there (incremental once one exists)."""
+    with tempfile.TemporaryDirectory(prefix="gamboge-bench-state-") as scratch:
         env = dict(os.environ, GAMBOGE_SOURCE_DSN=dsn, PYTHONPATH=str(LIBRARY_ROOT))
+        bookmark = "job-bookmark-enable" if state_uri else "job-bookmark-disable"
         argv = [
             sys.executable,
             str(JOB_SCRIPT),
             "--landing_uri",
             landing_uri,
             "--state_uri",
-            Path(state).as_uri(),
+            state_uri or Path(scratch).as_uri(),
             "--job-bookmark-option",
-            "job-bookmark-disable",
+            bookmark,
             "--audit",
             "never",
             "--compression",
@@ -193,4 +199,57 @@ def bench_ingest_runs(dsn: str, landing_uri: str, runs: int) -> Dict[str, Any]:
         "in_job_vs_raw_copy": round(in_job_rate["median"] / raw_rate["median"], 2) if in_job_rate else None,
         "peak_rss_mb": _spread([j["peak_rss_mb"] for j in jobs], 1),
         "per_table": jobs[-1]["tables"],
+    }
+
+
+# --- incremental runs: what the xmin capture costs --------------------------------------------------
+CHANGES = {
+    # a real change to one sales order in a thousand, and a same-value update of as many payments
+    "changed": "UPDATE sales_order SET units_sold = units_sold + 1 WHERE sales_order_id % 1000 = {n}",
+    "same_value": "UPDATE payment SET paid = paid WHERE payment_id % 1000 = {n}",
+}
+
+
+def xmin_scan_seconds(dsn: str, watermark: int) -> Dict[str, Any]:
+    """The capture's scans alone, as the job runs them: per table the rows at or above the
+    watermark (no index on xmin: a sequential scan) and the row count that detects deletes."""
+    started = time.perf_counter()
+    selected = 0
+    with psycopg.connect(dsn) as conn:
+        for table in schema.SOURCE_TABLE_NAMES:
+            name = schema.quote_ident(table)
+            selected += conn.execute(
+                f"SELECT count(*) FROM {name} WHERE xmin::text::bigint >= %s", (watermark % 2**32,)
+            ).fetchone()[0]
+            conn.execute(f"SELECT count(*) FROM {name}").fetchone()
+    return {"seconds": time.perf_counter() - started, "rows": selected}
+
+
+def bench_incremental_runs(dsn: str, runs: int) -> Dict[str, Any]:
+    """After one full extract that saves its bookmark: ``runs`` incremental runs with nothing to
+    land, and ``runs`` after changing one sales order in a thousand (plus as many same-value
+    payment updates, which land nothing), each a cold job process; beside them the capture's
+    scans alone. The source is changed: run on a copy."""
+    with tempfile.TemporaryDirectory(prefix="gamboge-bench-incremental-") as tmp:
+        landing, state = Path(tmp, "landing").as_uri(), Path(tmp, "state").as_uri()
+        run_ingest_job(dsn, landing, state_uri=state)
+        empty: List[Dict[str, Any]] = []
+        changed: List[Dict[str, Any]] = []
+        scans: List[Dict[str, Any]] = []
+        for n in range(runs):
+            empty.append(run_ingest_job(dsn, landing, state_uri=state))
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                for statement in CHANGES.values():
+                    conn.execute(statement.format(n=n))
+            watermark = manifests.read_manifest(manifests.manifest_uri(landing, empty[-1]["run_id"]))
+            scans.append(xmin_scan_seconds(dsn, watermark["snapshot_xids"]["xmin"]))
+            changed.append(run_ingest_job(dsn, landing, state_uri=state))
+    return {
+        "empty_run_s": _spread([j["seconds"] for j in empty], 2),
+        "empty_run_in_job_s": _spread([j["in_job_seconds"] for j in empty], 3),
+        "changed_run_s": _spread([j["seconds"] for j in changed], 2),
+        "changed_run_in_job_s": _spread([j["in_job_seconds"] for j in changed], 3),
+        "changed_rows_landed": changed[-1]["rows"],
+        "xmin_scan_s": _spread([s["seconds"] for s in scans], 3),
+        "xmin_scan_rows": scans[-1]["rows"],
     }
