@@ -16,7 +16,7 @@ import pytest
 from gamboge.dev import localpg
 
 pytest.register_assert_rewrite("helpers")  # before pytest_plugins imports them
-pytest_plugins = ["helpers.workspaces"]  # the session fixtures `sources` and `clean_runs`
+pytest_plugins = ["helpers.workspaces", "helpers.xid_cluster"]  # `sources`, `clean_runs`; `xid_edge_cluster`
 
 REPO = Path(__file__).resolve().parent.parent
 TOTESYS_DATA = REPO.parent / "shared" / "totesys-data"
