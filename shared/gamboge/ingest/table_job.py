@@ -28,6 +28,7 @@ from gamboge.ingest.fingerprints import (
     CHANGES,
     DELETED,
     DELETES,
+    FingerprintLookup,
     fingerprint_uri,
     latest_fingerprints,
     live_fingerprints,
@@ -190,26 +191,19 @@ class TableJob:
             pk=pk, line=line, src=from_table(self.plan), window=xmin_predicate(self.plan.window)
         )
         read = unchanged = new = 0
-        landed: Optional[Iterator[Tuple[int, bytes]]] = None
-        known: Optional[Tuple[int, bytes]] = None
+        landed: Optional[FingerprintLookup] = None
         with self._landing_file(KIND_INCREMENTAL) as target, self._fingerprint_file(CHANGES) as changes:
             with cursor.copy(statement) as copy:
                 for chunk in copy:
                     ident_text, digest, text = bytes(chunk).split(b"\x02", 2)
-                    ident = int(ident_text)
                     read += 1
                     if landed is None:
-                        landed = latest_fingerprints(self.fingerprints)
-                        known = next(landed, None)
-                    while known is not None and known[0] < ident:
-                        known = next(landed, None)
-                    if known is not None and known[0] == ident:
-                        if known[1] == digest:
-                            unchanged += 1  # a new row version with the content already landed
-                            continue
-                        new += known[1] == DELETED
-                    else:
-                        new += 1
+                        landed = FingerprintLookup(self.fingerprints)
+                    known = landed.find(int(ident_text))
+                    if known == digest:
+                        unchanged += 1  # a new row version with the content already landed
+                        continue
+                    new += known is None or known == DELETED
                     target.write(text)
                     changes.write(ident_text + b"\t" + digest + b"\n")
         return read, unchanged, new

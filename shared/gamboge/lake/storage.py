@@ -267,6 +267,26 @@ def open_writer(uri: str) -> Writer:
     return Writer(uri)
 
 
+def iter_blocks(uri: str, size: int = 1 << 20) -> Iterator[bytes]:
+    """Stream a (possibly gzip) object in blocks of about ``size`` bytes, decompressed."""
+    import gzip
+
+    scheme, bucket, key = _split(uri)
+    if scheme == "file":
+        raw: Any = open(key, "rb")  # noqa: SIM115 - closed below
+    else:
+        raw = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+    stream: Any = gzip.GzipFile(fileobj=raw) if uri.endswith(".gz") else raw
+    try:
+        while True:
+            block = stream.read(size)
+            if not block:
+                return
+            yield block
+    finally:
+        raw.close()
+
+
 def iter_lines(uri: str) -> Iterator[bytes]:
     """Stream a (possibly gzip) object line by line."""
     import gzip
