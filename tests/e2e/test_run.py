@@ -88,11 +88,15 @@ def test_a_run_lands_transforms_and_loads_every_row(workspace, first_run):
     assert "seconds per stage: ingest" in summary and "gamboge query" in summary
 
 
-def test_a_second_run_without_source_changes_changes_nothing(workspace, first_run):
+def test_a_second_run_without_source_changes_changes_nothing_and_starts_no_jvm(workspace, first_run):
     before = warehouse_checksums(workspace)
-    again = gamboge_run(workspace)
+    # With SPARK_HOME pointing nowhere, starting a Spark session would fail the run.
+    again = gamboge_run(workspace, SPARK_HOME="/nonexistent-spark")
     assert again.returncode == 0, again.stderr[-3000:]
     assert warehouse_checksums(workspace) == before
+    output = again.stdout + again.stderr
+    assert "nothing new to transform: 1 pending landing manifest(s), none with a row" in output
+    assert "nothing new to load" in output
 
 
 def test_a_second_run_waits_for_nobody_it_names_the_holder(workspace, first_run):

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
@@ -153,23 +153,28 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
     report: Dict[str, Any] = {"stages": {}}
     if seed_if_empty:
         report["source"] = prepare_source(scale or 1.0)
-    # The JVM starts in the background while ingest (a separate process) runs, so its start-up
-    # is hidden behind the extract; transform and load wait for it and share the session.
-    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
-    session = starter.submit(_start_spark)
-    starter.shutdown(wait=False)
+    # Transform and load share one session, started only when one of them has work: a run with
+    # nothing new starts no JVM. Before the first extract (long, and always followed by work) it
+    # starts in the background while ingest (a separate process) runs, hiding its start-up.
+    session: Optional[Future] = None
+    if not bookmarks.load(config.state_uri(), "ingest"):
+        starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+        session = starter.submit(_start_spark)
+        starter.shutdown(wait=False)
 
     def spark():
+        nonlocal session
+        if session is None:
+            session = Future()
+            session.set_result(_start_spark())
         return session.result()
 
     def transform() -> Dict[str, Any]:
-
-        return transform_job.execute(_stage_arguments("transform"), spark=spark())
+        return transform_job.execute(_stage_arguments("transform"), spark_factory=spark)
 
     def load() -> Dict[str, Any]:
-
         arguments = dict(_stage_arguments("load"), warehouse_dsn=config.warehouse_dsn())
-        return load_job.execute(arguments, spark=spark())
+        return load_job.execute(arguments, spark_factory=spark)
 
     stages: Dict[str, Callable[[], Dict[str, Any]]] = {"ingest": run_ingest, "transform": transform, "load": load}
     for job in workflow.JOBS:

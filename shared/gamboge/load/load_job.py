@@ -31,23 +31,39 @@ def described() -> Dict[str, str]:
     return dict(JOB.arguments, **LOCAL_ARGUMENTS)
 
 
-def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
-    """Run the load with resolved arguments; inside Job.init/commit when Glue started it."""
+def execute(arguments: Dict[str, Optional[str]], spark=None, spark_factory=None) -> dict:
+    """Run the load with resolved arguments; inside Job.init/commit when Glue started it.
+
+    Locally the Spark session starts only when a batch is pending (``spark`` is a session to
+    use, ``spark_factory`` makes one). On Glue the warehouse connection comes from GlueContext,
+    so its session starts first and a run with nothing to load ends at once."""
     from gamboge.load import connection, pipeline
     from gamboge.spark import job_session
 
-    session = job_session.start("gamboge-load", arguments, spark=spark, with_jdbc=True)
-    target = None
-    if arguments.get("connection_name") and session.glue_context is not None:
-        target = connection.warehouse_from_glue(session.glue_context, arguments["connection_name"])
-    summary = pipeline.run(
-        session.spark,
+    if spark is None and glue_args.started_by_glue(arguments):
+        session = job_session.start("gamboge-load", arguments, with_jdbc=True)
+        target = None
+        if arguments.get("connection_name"):
+            target = connection.warehouse_from_glue(session.glue_context, arguments["connection_name"])
+        dsn = arguments.get("warehouse_dsn") or (None if target else config.warehouse_dsn())
+        summary = pipeline.run(
+            session.spark, processed_uri=arguments["processed_uri"], warehouse_dsn=dsn, target=target
+        )
+        session.commit()
+        return summary
+
+    def local_spark():
+        if spark is not None:
+            return spark
+        if spark_factory is not None:
+            return spark_factory()
+        return job_session.start("gamboge-load", arguments, with_jdbc=True).spark
+
+    return pipeline.run(
+        local_spark,
         processed_uri=arguments["processed_uri"],
-        warehouse_dsn=arguments.get("warehouse_dsn") or (None if target else config.warehouse_dsn()),
-        target=target,
+        warehouse_dsn=arguments.get("warehouse_dsn") or config.warehouse_dsn(),
     )
-    session.commit()
-    return summary
 
 
 def glue_main(argv: List[str]) -> int:

@@ -23,7 +23,7 @@ JDBC writes), gamboge.load.statements (the SQL text); this module runs them.
 
 import json
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union, cast
 
 import psycopg
 from pyspark.sql import SparkSession
@@ -134,15 +134,17 @@ def load_batch(
 
 
 def run(
-    spark: SparkSession,
+    spark: Union[SparkSession, Callable[[], SparkSession]],
     processed_uri: str,
     warehouse_dsn: Optional[str] = None,
     target: Optional[WarehouseTarget] = None,
 ) -> Dict[str, Any]:
     """Load every processed batch the warehouse has not recorded; return per-table counts.
 
-    ``target`` (from ``warehouse_from_glue``) wins over ``warehouse_dsn`` (a libpq DSN/URL).
-    Raises LoadError or warehouse.SchemaMismatch; a failed batch leaves the warehouse as it was.
+    ``spark`` is a session, or a function that makes one: called only when a batch is pending, so
+    a run with nothing to load starts no JVM. ``target`` (from ``warehouse_from_glue``) wins over
+    ``warehouse_dsn`` (a libpq DSN/URL). Raises LoadError or warehouse.SchemaMismatch; a failed
+    batch leaves the warehouse as it was.
     """
     if target is None:
         if not warehouse_dsn:
@@ -160,10 +162,12 @@ def run(
         pending = [b for b in manifests.list_run_ids(processed_uri) if b not in done]
         if not pending:
             log.info("nothing new to load: every processed batch is in the load log")
+        if pending and not isinstance(spark, SparkSession):
+            spark = spark()
         for batch_id in pending:
             batch_started = time.monotonic()
             try:
-                stats = load_batch(spark, conn, target, processed_uri, batch_id)
+                stats = load_batch(cast(SparkSession, spark), conn, target, processed_uri, batch_id)
             except psycopg.Error as exc:
                 staging.tidy_staging(conn)
                 raise LoadError(f"batch {batch_id} not loaded (rolled back): {str(exc).strip()}") from exc

@@ -488,6 +488,22 @@ def run(
     return summary
 
 
+def idle_summary(landing_uri: str, state_uri: str, bookmark_option: str = bookmarks.ENABLE) -> Optional[Dict[str, Any]]:
+    """The run's summary when no pending landing manifest carries a row, so that no Spark session
+    need start; empty manifests (ingest runs that found no change) are recorded as consumed. None
+    when there is something to transform."""
+    bookmarks.check_option(bookmark_option)
+    bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
+    pending = manifests.pending_run_ids(landing_uri, bookmark.get("consumed", []))
+    for run_id in pending:
+        if not manifests.read_landing_manifest(manifests.manifest_uri(landing_uri, run_id)).get("empty"):
+            return None
+    if pending and bookmark_option != bookmarks.DISABLE:
+        _save_bookmark(state_uri, bookmark, pending, bookmark_option)
+    log.info("nothing new to transform: %d pending landing manifest(s), none with a row", len(pending))
+    return {"batch_id": None, "inputs": pending, "tables": {}}
+
+
 def _save_bookmark(state_uri: str, bookmark: Dict[str, Any], pending: List[str], option: str) -> None:
     if option == bookmarks.PAUSE:
         return

@@ -20,11 +20,20 @@ SUMMARY = "Glue 5.0 Spark job: landing JSON Lines to the Parquet star schema, ca
 log = logs.get("transform")
 
 
-def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
-    """Run the transform with resolved arguments; inside Job.init/commit when Glue started it."""
+def execute(arguments: Dict[str, Optional[str]], spark=None, spark_factory=None) -> dict:
+    """Run the transform with resolved arguments; inside Job.init/commit when Glue started it.
+
+    No pending landing manifest with a row: the run ends before any Spark session (or, on Glue,
+    GlueContext) starts. ``spark`` is a session to use; ``spark_factory`` makes one if needed."""
     from gamboge.spark import job_session
     from gamboge.transform import catalog, transform
 
+    option = arguments.get(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE
+    idle = transform.idle_summary(arguments["landing_uri"], arguments["state_uri"], option)
+    if idle is not None:
+        return idle
+    if spark is None and spark_factory is not None:
+        spark = spark_factory()
     session = job_session.start("gamboge-transform", arguments, spark=spark)
     default_catalog = "glue" if session.glue_context is not None else "file"
     target = (
@@ -38,7 +47,7 @@ def execute(arguments: Dict[str, Optional[str]], spark=None) -> dict:
         processed_uri=arguments["processed_uri"],
         state_uri=arguments["state_uri"],
         catalog=target,
-        bookmark_option=arguments.get(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE,
+        bookmark_option=option,
         max_reject_ratio=float(arguments["max_reject_ratio"]),
     )
     session.commit()
