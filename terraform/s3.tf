@@ -9,20 +9,28 @@ locals {
   lake_buckets = {
     landing = {
       # Landed files are replayable input: keep them long enough to rebuild the processed zone.
-      current_version_expiration_days = var.landing_retention_days
+      # Only landing/ expires: state/ holds the ingest's bookmark and fingerprints, whose
+      # baseline is rewritten only by an audit or a full extract and must never expire.
+      current_version_expiration_days   = var.landing_retention_days
+      current_version_expiration_prefix = "landing/"
     }
     processed = {
-      current_version_expiration_days = null
+      current_version_expiration_days   = null
+      current_version_expiration_prefix = ""
     }
     artifacts = {
       # Old artifact versions stay so that a rollback is `terraform apply -var artifact_version=<old>`.
-      current_version_expiration_days = null
+      current_version_expiration_days   = null
+      current_version_expiration_prefix = ""
     }
     temp = {
-      current_version_expiration_days = 7
+      # Glue's TempDir and the Spark UI event logs
+      current_version_expiration_days   = 7
+      current_version_expiration_prefix = ""
     }
     athena-results = {
-      current_version_expiration_days = 30
+      current_version_expiration_days   = 30
+      current_version_expiration_prefix = ""
     }
   }
 }
@@ -34,6 +42,7 @@ module "bucket" {
   bucket_name                       = "${var.project_name}-${each.key}-${local.name_suffix}"
   kms_key_arn                       = aws_kms_key.data.arn
   current_version_expiration_days   = each.value.current_version_expiration_days
+  current_version_expiration_prefix = each.value.current_version_expiration_prefix
   noncurrent_version_retention_days = var.noncurrent_version_retention_days
   access_log_bucket_name            = aws_s3_bucket.access_logs.id
 }

@@ -621,6 +621,25 @@ def test_every_lake_bucket_uses_the_secure_bucket_module(root_module):
     assert set(_resources(root_module, "aws_s3_bucket")) == {"access_logs"}, "new buckets go through the module"
 
 
+def test_only_landed_files_expire_in_the_landing_bucket_never_the_ingest_state(root_module):
+    """The ingest's state/ (bookmark, fingerprint baseline) lives in the landing bucket; an expired
+    baseline would break the next incremental run."""
+    buckets = root_module["locals"]["lake_buckets"]
+    assert buckets["landing"]["current_version_expiration_prefix"] == "landing/"
+    assert root_module["locals"]["ingest_state_uri"].endswith("/state")
+    assert not "state/".startswith(buckets["landing"]["current_version_expiration_prefix"])
+    assert {k: v["current_version_expiration_days"] for k, v in buckets.items() if k in ("temp", "athena-results")} == {
+        "temp": 7, "athena-results": 30,
+    }  # fmt: skip
+    (bucket_module,) = root_module["module"].values()
+    assert bucket_module["current_version_expiration_prefix"] == "${each.value.current_version_expiration_prefix}"
+    module = _parse(TERRAFORM / "modules" / "secure_bucket" / "main.tf")
+    (lifecycle,) = [b["aws_s3_bucket_lifecycle_configuration"]["this"] for b in module["resource"]
+                    if "aws_s3_bucket_lifecycle_configuration" in b]  # fmt: skip
+    expiring = lifecycle["dynamic"][0]["rule"]["content"][0]
+    assert expiring["filter"] == [{"prefix": "${var.current_version_expiration_prefix}"}]
+
+
 # --- tools, when present --------------------------------------------------------------------------
 
 

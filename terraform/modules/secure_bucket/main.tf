@@ -67,7 +67,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     content {
       id     = "expire-current-objects"
       status = "Enabled"
-      filter {}
+      filter {
+        prefix = var.current_version_expiration_prefix
+      }
       expiration {
         days = rule.value
       }

@@ -25,6 +25,12 @@ variable "current_version_expiration_days" {
   default     = null
 }
 
+variable "current_version_expiration_prefix" {
+  description = "Only current objects under this key prefix expire (\"\" for the whole bucket)."
+  type        = string
+  default     = ""
+}
+
 variable "access_log_bucket_name" {
   description = "Bucket receiving S3 server access logs for this bucket; null disables access logging."
   type        = string
