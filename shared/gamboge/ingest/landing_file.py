@@ -9,7 +9,7 @@ from typing import Optional
 from gamboge.ingest.model import LandedFile
 from gamboge.lake import storage
 
-FLUSH_BYTES = 1 << 20  # COPY yields one row per chunk; write in 1 MiB blocks instead
+FLUSH_BYTES = 1 << 20  # rows written one at a time reach storage in 1 MiB blocks
 
 
 class _CountingSink:
@@ -39,22 +39,28 @@ class LandingFile:
         self._buffer = bytearray()
 
     def write(self, chunk) -> None:
+        """Whole lines: one row at a time, or a block of them (``stream_copy``'s go straight out)."""
+        if not self._buffer and len(chunk) >= FLUSH_BYTES:
+            self._write(chunk if isinstance(chunk, (bytes, bytearray)) else bytes(chunk))
+            return
         self._buffer += chunk
         if len(self._buffer) >= FLUSH_BYTES:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._buffer:
-            return
+        if self._buffer:
+            self._write(self._buffer)
+            self._buffer = bytearray()
+
+    def _write(self, data) -> None:
         if self._writer is None:
             self._writer = storage.open_writer(self.uri)
             self._sink = _CountingSink(self._writer.__enter__())
             self._stream = (
                 gzip.GzipFile(fileobj=self._sink, mode="wb", compresslevel=1, mtime=0) if self.compress else self._sink
             )
-        self.rows += self._buffer.count(b"\n")
-        self._stream.write(bytes(self._buffer))
-        self._buffer = bytearray()
+        self.rows += data.count(b"\n")
+        self._stream.write(data)
 
     def close(self) -> Optional[LandedFile]:
         self._flush()

@@ -23,6 +23,7 @@ PLAIN_JSON_TYPES = ("smallint", "integer", "bigint", "boolean")
 # verbatim: JSON text never holds a raw control character, and unlike the text format nothing is
 # backslash-escaped.
 COPY_LINES = "TO STDOUT (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
+COPY_BLOCK_BYTES = 1 << 20  # what stream_copy hands its sink at a time
 
 
 def psycopg_sql():
@@ -80,7 +81,53 @@ def from_table(plan: TablePlan):
 
 
 def stream_copy(cursor, statement, sink) -> None:
-    """Run a ``COPY … TO STDOUT`` and write each chunk it yields to ``sink``."""
+    """Run a ``COPY … TO STDOUT`` and write its rows to ``sink`` in blocks of ``COPY_BLOCK_BYTES``.
+
+    The server sends one message per row. Iterating psycopg's ``Copy`` costs a generator and a
+    wait per message, which for narrow rows is more client CPU than the server spends producing
+    them; here one wait drains every message libpq already holds into the block."""
     with cursor.copy(statement) as copy:
-        for chunk in copy:
-            sink.write(chunk)
+        connection = copy.connection
+        pgconn, encoding = connection.pgconn, connection.info.encoding
+        while True:
+            block, done = connection.wait(_copy_out_block(pgconn, COPY_BLOCK_BYTES, encoding))
+            if block:
+                sink.write(block)
+            if done:
+                return
+
+
+def _copy_out_block(pgconn, limit: int, encoding: str):
+    """A generator for ``Connection.wait``: the COPY's rows until ``limit`` bytes or its end.
+
+    Returns (block, ended). At the end it also takes the statement's result (libpq has left the
+    COPY state, so psycopg's ``Copy`` has nothing more to read) and raises the server's error."""
+    from psycopg import errors, pq
+    from psycopg.waiting import Wait
+
+    block = bytearray()
+    get_copy_data = pgconn.get_copy_data
+    while len(block) < limit:
+        nbytes, data = get_copy_data(1)
+        if nbytes > 0:
+            block += data
+        elif nbytes == 0:  # no whole message buffered: wait for the socket
+            while not (yield Wait.R):
+                pass
+            pgconn.consume_input()
+        else:  # -1: the COPY is over; the command's result follows
+            failure = None
+            while True:
+                while pgconn.is_busy():
+                    while not (yield Wait.R):
+                        pass
+                    pgconn.consume_input()
+                result = pgconn.get_result()
+                if result is None:
+                    break
+                if result.status != pq.ExecStatus.COMMAND_OK and failure is None:
+                    failure = errors.error_from_result(result, encoding=encoding)
+            if failure is not None:
+                raise failure
+            return block, True
+    return block, False
