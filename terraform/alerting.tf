@@ -130,3 +130,45 @@ resource "aws_sns_topic_policy" "job_failures" {
   arn    = aws_sns_topic.job_failures.arn
   policy = data.aws_iam_policy_document.job_failures_topic.json
 }
+
+# --- the ingest's audit ---------------------------------------------------------------------------
+# A weekly audit compares every source row's content hash with what the ingest landed. Finding a
+# difference means the xmin capture missed a change (the audit lands it): the data heals, but the
+# capture needs a look. The job succeeds, so the job-state rule above would not tell anyone.
+locals {
+  # shared/gamboge/ingest/job.py AUDIT_MISSED, the "event" of its JSON log line
+  ingest_audit_missed_event = "audit found changes the capture missed"
+  ingest_error_log_groups   = [for name, key in local.job_log_groups : name if key == "ingest" && endswith(name, "/error")]
+  metrics_namespace         = "Gamboge/${var.project_name}-${var.environment}"
+}
+
+resource "aws_cloudwatch_log_metric_filter" "ingest_audit_missed" {
+  for_each = toset(local.ingest_error_log_groups)
+
+  name           = "${var.project_name}-${var.environment}-ingest-audit-missed"
+  log_group_name = aws_cloudwatch_log_group.job[each.key].name
+  pattern        = "{ $.event = \"${local.ingest_audit_missed_event}\" }"
+
+  metric_transformation {
+    name          = "IngestAuditMissedChanges"
+    namespace     = local.metrics_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "ingest_audit_missed" {
+  alarm_name        = "${var.project_name}-${var.environment}-ingest-audit-missed"
+  alarm_description = "The ingest's audit found source changes the xmin capture had missed (it landed them): see the ingest log and its landing manifest."
+
+  namespace           = local.metrics_namespace
+  metric_name         = "IngestAuditMissedChanges"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [aws_sns_topic.job_failures.arn]
+}

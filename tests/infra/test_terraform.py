@@ -640,6 +640,18 @@ def test_only_landed_files_expire_in_the_landing_bucket_never_the_ingest_state(r
     assert expiring["filter"] == [{"prefix": "${var.current_version_expiration_prefix}"}]
 
 
+def test_an_audit_that_finds_missed_changes_raises_an_alarm(root_module):
+    from gamboge.ingest import job as ingest
+
+    assert root_module["locals"]["ingest_audit_missed_event"] == ingest.AUDIT_MISSED
+    (metric_filter,) = _resources(root_module, "aws_cloudwatch_log_metric_filter").values()
+    assert metric_filter["pattern"] == '{ $.event = "${local.ingest_audit_missed_event}" }'
+    assert metric_filter["for_each"] == "${toset(local.ingest_error_log_groups)}"
+    alarm = _resources(root_module, "aws_cloudwatch_metric_alarm")["ingest_audit_missed"]
+    assert alarm["metric_name"] == metric_filter["metric_transformation"][0]["name"]
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.job_failures.arn}"]
+
+
 # --- tools, when present --------------------------------------------------------------------------
 
 
