@@ -7,9 +7,10 @@ glue_jobs/ingest_totesys.py --landing_uri URI --state_uri URI --source_secret_id
 One run: open the source's snapshot (``source``), plan each table from the previous bookmark,
 run the tables over the snapshot's connections (``table_job``), then record the run.
 
-Order of durability: data files, then the manifest, then fingerprints named by the bookmark, then
-the bookmark. A run that extracts nothing still writes a manifest, with ``"empty": true``: the run
-and its snapshot time stay on record, and the transform skips it cheaply.
+Order of durability: data files and this run's fingerprint files, then the manifest, then the
+bookmark that names them (a crash before it leaves both unnamed: the rerun reads the same window
+again). A run that extracts nothing still writes a manifest, with ``"empty": true``: the run and its
+snapshot stay on record, and the transform records it as consumed without starting Spark.
 
 Imported by the ingest Glue job (Python 3.9). psycopg is imported inside functions so that the
 ``gamboge`` command line stays fast.
