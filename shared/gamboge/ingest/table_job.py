@@ -72,6 +72,21 @@ class _Sink:
         pass
 
 
+@contextlib.contextmanager
+def _written(target: LandingFile) -> Iterator[List[LandedFile]]:
+    """Close ``target`` when the block completes (the list then holds what it wrote, if anything),
+    remove it if the block fails."""
+    written: List[LandedFile] = []
+    try:
+        yield written
+    except BaseException:
+        target.abort()
+        raise
+    landed = target.close()
+    if landed is not None:
+        written.append(landed)
+
+
 class TableJob:
     """Everything done for one table on one connection of the shared snapshot."""
 
@@ -92,14 +107,10 @@ class TableJob:
     def _landing_file(self, kind: str) -> Iterator[LandingFile]:
         """A new landing file: kept (if it got rows) when the block completes, removed if it fails."""
         target = LandingFile(self.landing_uri(), kind, self.settings.compression == "gzip")
-        try:
+        with _written(target) as written:
             yield target
-        except BaseException:
-            target.abort()
-            raise
-        landed = target.close()
-        if landed is not None:
-            self.files.append(landed)
+        if written:
+            self.files.append(written[0])
 
     @contextlib.contextmanager
     def _fingerprint_file(self, part: str) -> Iterator:
@@ -108,16 +119,12 @@ class TableJob:
         if not self.keeps_state:
             yield _Sink()
             return
-        target = LandingFile(fingerprint_uri(self.settings.state_uri, self.plan.table.name, self.run.run_id, part),
-                             part, compress=True)  # fmt: skip
-        try:
+        uri = fingerprint_uri(self.settings.state_uri, self.plan.table.name, self.run.run_id, part)
+        target = LandingFile(uri, part, compress=True)
+        with _written(target) as written:
             yield target
-        except BaseException:
-            target.abort()
-            raise
-        written = target.close()
-        if written is not None:
-            self.fingerprints = [written.uri] if part == BASELINE else self.fingerprints + [written.uri]
+        if written:
+            self.fingerprints = [uri] if part == BASELINE else self.fingerprints + [uri]
 
     def execute(self, connection) -> TableResult:
         started = time.monotonic()
