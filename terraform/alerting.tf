@@ -111,7 +111,7 @@ data "aws_iam_policy_document" "job_failures_topic" {
   }
 
   statement {
-    sid       = "CloudWatchPublishesTheNoLoadAlarm"
+    sid       = "CloudWatchPublishesTheStacksAlarms"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.job_failures.arn]
     principals {
@@ -121,7 +121,8 @@ data "aws_iam_policy_document" "job_failures_topic" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [local.no_load_alarm_arn] # a name, not the resource: the alarm exists only while scheduled
+      # names, not the resources: the no-load alarm exists only while scheduled
+      values = [local.no_load_alarm_arn, local.audit_missed_alarm_arn]
     }
   }
 }
@@ -140,6 +141,8 @@ locals {
   ingest_audit_missed_event = "audit found changes the capture missed"
   ingest_error_log_groups   = [for name, key in local.job_log_groups : name if key == "ingest" && endswith(name, "/error")]
   metrics_namespace         = "Gamboge/${var.project_name}-${var.environment}"
+  audit_missed_alarm_name   = "${var.project_name}-${var.environment}-ingest-audit-missed"
+  audit_missed_alarm_arn    = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${local.audit_missed_alarm_name}"
 }
 
 resource "aws_cloudwatch_log_metric_filter" "ingest_audit_missed" {
@@ -158,7 +161,7 @@ resource "aws_cloudwatch_log_metric_filter" "ingest_audit_missed" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "ingest_audit_missed" {
-  alarm_name        = "${var.project_name}-${var.environment}-ingest-audit-missed"
+  alarm_name        = local.audit_missed_alarm_name
   alarm_description = "The ingest's audit found source changes the xmin capture had missed (it landed them): see the ingest log and its landing manifest."
 
   namespace           = local.metrics_namespace

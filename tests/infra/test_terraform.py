@@ -362,7 +362,7 @@ def test_an_alarm_says_when_no_load_has_succeeded_for_hours(root_module):
     assert pattern["detail"] == {"jobName": ["${aws_glue_job.load.name}"], "state": ["SUCCEEDED"]}
     assert pattern["source"] == ["aws.glue"] and pattern["detail-type"] == ["Glue Job State Change"]
 
-    (alarm,) = _resources(root_module, "aws_cloudwatch_metric_alarm").values()
+    alarm = _resources(root_module, "aws_cloudwatch_metric_alarm")["no_successful_load"]
     assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/Events", "MatchedEvents", "Sum")
     assert alarm["dimensions"] == {"RuleName": "${aws_cloudwatch_event_rule.load_succeeded.name}"}
     # N consecutive hours, each without a successful load (no datapoint counts as one).
@@ -384,7 +384,13 @@ def test_cloudwatch_alarms_may_publish_to_the_encrypted_topic(root_module):
         statement["principals"][0]["identifiers"][0]: statement["condition"][0]["values"]
         for statement in topic_policy["statement"]
     }
-    assert publishers["cloudwatch.amazonaws.com"] == ["${local.no_load_alarm_arn}"]
+    assert publishers["cloudwatch.amazonaws.com"] == ["${local.no_load_alarm_arn}", "${local.audit_missed_alarm_arn}"]
+    alarms = _resources(root_module, "aws_cloudwatch_metric_alarm")
+    assert {a["alarm_name"] for a in alarms.values()} == {
+        "${local.no_load_alarm_name}",
+        "${local.audit_missed_alarm_name}",
+    }, "every alarm may publish to the topic"
+    assert root_module["locals"]["audit_missed_alarm_arn"].endswith(":alarm:${local.audit_missed_alarm_name}")
     assert publishers["events.amazonaws.com"] == ["${aws_cloudwatch_event_rule.job_failed.arn}"]
     # The key policy: the topic is encrypted with the stack's key, so CloudWatch needs to use it.
     policy = _jsonencoded(root_module["locals"]["data_key_policy"])
