@@ -2,9 +2,9 @@
 
 Each run gets a copy of the seeded source at the scale, an empty warehouse database and an empty
 lake. ``gamboge run`` runs as a subprocess (Python and Spark start-up included), first from the
-empty lake (the full run: end to end), then again after ``gamboge simulate --days 1`` (the
-incremental run). Wall seconds of both, the seconds inside the stages (from ``--json``: no
-interpreter or Spark start-up) and the rows each run landed.
+empty lake (the full run: end to end), again with nothing new in the source, then after
+``gamboge simulate --days 1`` (the incremental run). Wall seconds of each, the seconds inside the
+stages (from ``--json``: no interpreter or Spark start-up) and the rows each run landed.
 """
 
 import contextlib
@@ -82,10 +82,11 @@ def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[
             },
         )
         full = gamboge_run(env)
+        unchanged = gamboge_run(env)  # nothing new in the source: no JVM should start
         report = simulate(source, days=1, seed_value=seed_value)
         changed = sum(sum(kinds.values()) for kinds in report["changes"].values())
         incremental = gamboge_run(env, pyspy_output)
-    return {"full": full, "incremental": incremental, "source_rows_changed": changed}
+    return {"full": full, "unchanged": unchanged, "incremental": incremental, "source_rows_changed": changed}
 
 
 def bench_pipeline(cluster, scale: float, runs: int, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
@@ -104,6 +105,7 @@ def bench_pipeline(cluster, scale: float, runs: int, pyspy_output: Optional[Path
         "full_stages_s": full_stages,
         "full_per_stage_s": middle["full"]["per_stage_s"],
         "full_landed_rows": middle["full"]["landed_rows"],
+        "unchanged_wall_s": spread([m["unchanged"]["wall_s"] for m in measured], 2),
         "incremental_wall_s": incr_wall,
         "incremental_stages_s": incr_stages,
         "incremental_per_stage_s": middle["incremental"]["per_stage_s"],
