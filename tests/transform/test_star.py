@@ -306,54 +306,26 @@ def test_a_silent_update_is_a_new_version_with_the_same_last_updated(spark):
     assert star.fact_sales_order(duplicate).count() == 1
 
 
+def _design_8(spark, file_location, last_updated="2022-11-03T14:20:49.962", **landing):
+    """Design 8 as one landing run read it."""
+    row = {
+        "design_id": "8",
+        "created_at": "2022-11-03T14:20:49.962",
+        "design_name": "Wooden",
+        "file_location": file_location,
+        "file_name": "w.json",
+        "last_updated": last_updated,
+    }
+    return _typed(spark, "design", [row], **landing)
+
+
 def test_latest_per_key_is_the_row_the_newest_landing_run_read(spark):
-    old = _typed(
-        spark,
-        "design",
-        [
-            {
-                "design_id": "8",
-                "created_at": "2022-11-03T14:20:49.962",
-                "design_name": "Wooden",
-                "file_location": "/usr",
-                "file_name": "w.json",
-                "last_updated": "2022-11-03T14:20:49.962",
-            }
-        ],
-    )
-    silent = _typed(
-        spark,
-        "design",
-        [
-            {
-                "design_id": "8",
-                "created_at": "2022-11-03T14:20:49.962",
-                "design_name": "Wooden",
-                "file_location": "/private",
-                "file_name": "w.json",
-                "last_updated": "2022-11-03T14:20:49.962",
-            }
-        ],
-        run_id="20240301T000000000000Z-cccccc",
-    )
+    old = _design_8(spark, "/usr")
+    silent = _design_8(spark, "/private", run_id="20240301T000000000000Z-cccccc")
     latest = star.latest_per_key(old.unionByName(silent), "design_id").collect()
     assert [r["file_location"] for r in latest] == ["/private"]
     # A later run's row is newer even with an older last_updated (a transaction that committed late).
-    backdated = _typed(
-        spark,
-        "design",
-        [
-            {
-                "design_id": "8",
-                "created_at": "2022-11-03T14:20:49.962",
-                "design_name": "Wooden",
-                "file_location": "/opt",
-                "file_name": "w.json",
-                "last_updated": "2020-01-01T00:00:00",
-            }
-        ],
-        run_id="20240302T000000000000Z-dddddd",
-    )
+    backdated = _design_8(spark, "/opt", "2020-01-01T00:00:00", run_id="20240302T000000000000Z-dddddd")
     latest = star.latest_per_key(old.unionByName(silent).unionByName(backdated), "design_id").collect()
     assert [r["file_location"] for r in latest] == ["/opt"]
 
