@@ -11,6 +11,7 @@ more day first, so each `make run` shows the incremental behaviour.
 
 import argparse
 import fcntl
+import functools
 import json
 import os
 import socket
@@ -156,18 +157,15 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
     # Transform and load share one session, started only when one of them has work: a run with
     # nothing new starts no JVM. Before the first extract (long, and always followed by work) it
     # starts in the background while ingest (a separate process) runs, hiding its start-up.
-    session: Optional[Future] = None
+    background: Optional[Future] = None
     if not bookmarks.load(config.state_uri(), "ingest"):
         starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
-        session = starter.submit(_start_spark)
+        background = starter.submit(_start_spark)
         starter.shutdown(wait=False)
 
+    @functools.cache
     def spark():
-        nonlocal session
-        if session is None:
-            session = Future()
-            session.set_result(_start_spark())
-        return session.result()
+        return background.result() if background else _start_spark()
 
     def transform() -> Dict[str, Any]:
         return transform_job.execute(_stage_arguments("transform"), spark_factory=spark)
