@@ -1,9 +1,11 @@
 """The Spark session: Glue's on AWS, a local one configured like Glue 5.0 everywhere else."""
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
+from typing import Iterator
 
 from pyspark.sql import SparkSession
 
@@ -11,11 +13,15 @@ from gamboge.spark.jdbc_driver import find_jar, require_jar
 
 # Settings both runtimes need: UTC so naive ToteSys timestamps never shift, millisecond Parquet
 # timestamps that Athena reads, and few shuffle partitions (the data is small per run).
+# Adaptive execution off: it runs every shuffle stage as a Spark job of its own, and it drops the
+# observed-metrics node above a stage that came out empty (gamboge.spark.observed counts rows by
+# those nodes); the plans here have few shuffles with a known partition count.
 SESSION_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MILLIS",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.adaptive.enabled": "false",
 }
 
 
@@ -55,3 +61,16 @@ def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSe
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextlib.contextmanager
+def described(spark: SparkSession, text: str) -> Iterator[None]:
+    """Name the Spark jobs this thread starts inside the block (the event log and the Spark UI show
+    it), so that a profile says which table each job built."""
+    context = spark.sparkContext
+    before = context.getLocalProperty("spark.job.description")
+    context.setJobDescription(text)
+    try:
+        yield
+    finally:
+        context.setLocalProperty("spark.job.description", before)  # type: ignore[arg-type]

@@ -36,6 +36,11 @@ def read_landing(spark: SparkSession, table: schema.Table, uris: List[str]) -> D
     )
 
 
+def typed_name(column: schema.Column) -> str:
+    """The column that holds ``column``'s typed value beside its raw string while rows are judged."""
+    return "_typed_" + column.name
+
+
 def _typed(column: schema.Column) -> Column:
     raw = F.col(column.name)
     if column.type == schema.BOOL:
@@ -53,14 +58,15 @@ def _typed(column: schema.Column) -> Column:
 
 
 def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
-    """(condition, message) for each way a raw value of ``column`` can be unusable."""
+    """(condition, message) for each way a raw value of ``column`` can be unusable, on rows that
+    carry its typed value (``with_verdicts``)."""
     raw = F.col(column.name)
     problems = []
     if not column.nullable:
         problems.append((raw.isNull(), F.lit(f"{column.name}: missing or null in a NOT NULL column")))
     problems.append(
         (
-            raw.isNotNull() & _typed(column).isNull(),
+            raw.isNotNull() & F.col(typed_name(column)).isNull(),
             F.concat(F.lit(f"{column.name}: cannot read "), F.to_json(F.array(raw)), F.lit(f" as {column.type}")),
         )
     )
@@ -68,8 +74,9 @@ def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
 
 
 def is_rejected(table: schema.Table) -> Column:
-    """True when a raw landing row cannot be used. A plain boolean, cheap to evaluate on every row:
-    the wording of the reason (``reject_reason``) is only computed for the rows that need one."""
+    """True when a raw landing row cannot be used, judged from the typed values ``with_verdicts``
+    computed once (the good rows reuse them). A plain boolean, cheap to evaluate on every row: the
+    wording of the reason (``reject_reason``) is only computed for the rows that need one."""
     conditions = [condition for c in table.columns for condition, _ in _problems(c)]
     return functools.reduce(operator.or_, conditions, F.col(CORRUPT_RECORD).isNotNull())
 
@@ -85,14 +92,18 @@ def reject_reason(table: schema.Table) -> Column:
 
 
 def with_verdicts(raw: DataFrame, table: schema.Table) -> DataFrame:
-    """Raw landing rows, each marked rejected or not. Pure."""
-    return raw.withColumn(REJECTED, is_rejected(table))
+    """Raw landing rows with their typed values, each marked rejected or not. Pure.
+
+    Each value is typed once: the verdict and the good rows read the same typed column (Spark
+    keeps a projection apart when collapsing it would evaluate an expensive expression twice)."""
+    typed = raw.withColumns({typed_name(c): _typed(c) for c in table.columns})
+    return typed.withColumn(REJECTED, is_rejected(table))
 
 
 def split_judged(judged: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
     """Rows marked by ``with_verdicts`` → (typed rows, rejects with their reason). Pure."""
     good = judged.filter(~F.col(REJECTED)).select(
-        *[_typed(c).alias(c.name) for c in table.columns], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
+        *[F.col(typed_name(c)).alias(c.name) for c in table.columns], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
     )
     record = F.coalesce(
         F.col(CORRUPT_RECORD),

@@ -16,17 +16,20 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
 import datetime
 import functools
 import re
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from gamboge.common import faults, logs, schema
 from gamboge.common.errors import GambogeError
 from gamboge.lake import bookmarks, committed, manifests, storage
+from gamboge.spark import observed
+from gamboge.spark.session import described
 from gamboge.transform import settings, star, star_sources
 from gamboge.transform.catalog import Catalog
 from gamboge.transform.landing_reader import (
@@ -62,34 +65,36 @@ def remove_orphans(processed_uri: str) -> int:
     return removed
 
 
-def _landing_files(landing_uri: str, run_ids: List[str]) -> Dict[str, List[str]]:
+def _landing_files(landing_uri: str, run_ids: List[str]) -> Tuple[Dict[str, List[str]], Dict[str, int]]:
+    """The files the landing manifests name, per table, and the rows they say each table landed."""
     files: Dict[str, List[str]] = {}
+    rows: Dict[str, int] = {}
     for run_id in run_ids:
         body = manifests.read_manifest(manifests.manifest_uri(landing_uri, run_id))
         for table, entry in body.get("tables", {}).items():
+            rows[table] = rows.get(table, 0) + int(entry.get("rows") or 0)
             for f in entry.get("files", []):
                 if not storage.exists(f["uri"]):
                     raise TransformError(
                         f"landing manifest {run_id} lists {f['uri']} for {table}, but the file does not exist"
                     )
                 files.setdefault(table, []).append(f["uri"])
-    return files
+    return files, rows
 
 
-def _written_rows(spark: SparkSession, uri: str) -> int:
-    """Rows in the Parquet just written below ``uri``.
-
-    Counting what was written, instead of counting the frame and then writing it, runs the plan
-    once. Read with an empty schema: no schema-inference job and no column decoded, only the row
-    counts. (Observation metrics are not an option: when a plan turns out empty, adaptive execution
-    drops the node that reports them and Observation.get waits forever.)"""
-    files = storage.list_uris(uri, suffix=".parquet")
-    return spark.read.schema(T.StructType([])).parquet(*files).count() if files else 0
+def _table_of(snapshot_uri: str) -> str:
+    """``…/dim_staff/snapshot=<batch>`` → dim_staff; ``…/_current/staff/snapshot=<batch>`` → _current/staff."""
+    parts = snapshot_uri.rstrip("/").split("/")
+    return "/".join(parts[-3:-1]) if parts[-3] == "_current" else parts[-2]
 
 
-def _write_snapshot(df: DataFrame, uri: str) -> None:
-    """Write a whole table to a new prefix, as one file (the tables are small)."""
-    df.coalesce(1).write.mode("overwrite").parquet(uri)
+def _write_snapshot(df: DataFrame, uri: str) -> int:
+    """Write a whole table to a new prefix, as one file (the tables are small); the rows written,
+    counted by the write itself."""
+    counted, rows = observed.observe(df, f"rows {uri}", rows=F.count(F.lit(1)))
+    with described(df.sparkSession, f"write {_table_of(uri)}"):
+        counted.coalesce(1).write.mode("overwrite").parquet(uri)
+    return int(observed.values(rows)["rows"])
 
 
 def _stage_fact_files(df: DataFrame, staging: str) -> List[str]:
@@ -110,13 +115,6 @@ def _publish_fact_files(staged: List[str], processed_uri: str, fact: str, batch_
     return written
 
 
-class Validated(NamedTuple):
-    rows: DataFrame
-    rejects: DataFrame
-    landed: int
-    rejected: int
-
-
 # Spark runs jobs submitted from several threads side by side: the per-table jobs are small, so
 # overlapping them hides most of their scheduling latency.
 PARALLEL_TABLES = 4
@@ -127,27 +125,68 @@ def _in_parallel(work: Callable[[Any], Any], items: List[Any]) -> Dict[Any, Any]
         return dict(zip(items, pool.map(work, items)))
 
 
-def _validate_source(spark: SparkSession, table: schema.Table, uris: List[str]) -> Validated:
-    # Not cached: caching the parsed landing rows costs more than parsing them again where each
-    # feeds its one star table (measured at scale 10).
+class Source(NamedTuple):
+    """One source table of the batch, read once: the write its rows feed also counts them."""
+
+    rows: DataFrame  # the typed good rows; the one action that reads them fills ``counts``
+    judged: DataFrame  # every landed row with its verdict, read again only to quarantine rejects
+    counts: Observation  # landed, rejected
+
+
+def _read_source(spark: SparkSession, table: schema.Table, uris: List[str]) -> Source:
     judged = with_verdicts(read_landing(spark, table, uris), table)
-    rows, rejects = split_judged(judged, table)
-    try:
-        counts = judged.agg(
-            F.count(F.lit(1)).alias("landed"), F.sum(F.col(REJECTED).cast("int")).alias("rejected")
-        ).first()
-    except Exception as exc:
-        # A truncated or corrupt .gz cannot be quarantined line by line: Spark's first action fails
-        # with a Java EOFException deep in a stack trace. Name the file instead; nothing is written.
-        text = str(exc)
-        if "EOFException" not in text and "Unexpected end of input stream" not in text and "ZipException" not in text:
-            raise
-        named = re.search(r"reading file (\S+?)\.? ", text)
-        culprit = named.group(1) if named else ", ".join(uris)
-        raise TransformError(
-            f"landing file(s) of {table.name} cannot be read (truncated or corrupt compressed file): {culprit}"
-        ) from None
-    return Validated(rows, rejects, counts["landed"], counts["rejected"] or 0)
+    counted, counts = observed.observe(
+        judged,
+        f"landed {table.name}",
+        landed=F.count(F.lit(1)),
+        rejected=F.coalesce(F.sum(F.col(REJECTED).cast("int")), F.lit(0)),
+    )
+    rows, _ = split_judged(counted, table)
+    return Source(rows, judged, counts)
+
+
+class BatchSources:
+    """The batch's source tables, each read on first use, by the thread that writes its star table:
+    planning a source costs the driver a good part of a second, and doing it there overlaps it with
+    the jobs already running."""
+
+    def __init__(self, spark: SparkSession, files: Dict[str, List[str]], landed_rows: Dict[str, int]):
+        self._spark = spark
+        self._landed_rows = landed_rows
+        self._files = {name: uris for name, uris in files.items() if uris}
+        self._locks = {name: threading.Lock() for name in self._files}
+        self._read: Dict[str, Source] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files
+
+    def landed_rows(self, name: str) -> int:
+        """The rows the landing manifests say the table's files hold (to order the work, not to count)."""
+        return self._landed_rows.get(name, 0)
+
+    def rows(self, name: str) -> DataFrame:
+        with self._locks[name]:
+            if name not in self._read:
+                self._read[name] = _read_source(self._spark, schema.source_table(name), self._files[name])
+            return self._read[name].rows
+
+    def read(self) -> Dict[str, Source]:
+        """Every source, once the writes have run (each one's counts come from the write that read it)."""
+        unread = sorted(set(self._files) - set(self._read))
+        if unread:
+            raise TransformError(f"no star table was built from {', '.join(unread)}")
+        return dict(self._read)
+
+
+def _unreadable_landing(exc: BaseException, files: Dict[str, List[str]]) -> Optional[TransformError]:
+    """A truncated or corrupt .gz cannot be quarantined line by line: the first action that reads it
+    fails with a Java EOFException deep in a stack trace. Name the file instead."""
+    text = str(exc)
+    if "EOFException" not in text and "Unexpected end of input stream" not in text and "ZipException" not in text:
+        return None
+    named = re.search(r"reading file (\S+?)\.? ", text)
+    culprit = named.group(1) if named else ", ".join(uri for uris in files.values() for uri in uris)
+    return TransformError(f"landing file(s) cannot be read (truncated or corrupt compressed file): {culprit}")
 
 
 def _read_current(spark: SparkSession, table: schema.Table, uri: str) -> DataFrame:
@@ -200,7 +239,8 @@ def _write_new_versions(
         # Every version of a row shares its created_date, so only the months this batch touches
         # can hold a version it repeats: read those partitions, not the whole history. The months
         # come off the source rows (each becomes a version in its month), not the fact build.
-        months = source_rows.select(star.created_month(F.col("created_at"))).distinct().collect()
+        with described(spark, f"months of {fact}"):
+            months = source_rows.select(star.created_month(F.col("created_at"))).distinct().collect()
         touched = {f"{star.PARTITION_COLUMN}={r[0]}" for r in months}
         partitions = [storage.join(fact_root, p) for p in sorted(touched & stored)]
         if partitions:
@@ -209,29 +249,23 @@ def _write_new_versions(
             # The anti-join may regroup rows by version key: bring each month back to one task,
             # so a batch still adds at most one file per month.
             batch = star.new_versions(batch, existing).repartition(F.col(star.PARTITION_COLUMN))
-    # The plan runs once, for the write; row count and date span are read back from the written
-    # files' date columns, which costs far less than caching the batch to count it first.
-    staged = _stage_fact_files(batch, storage.join(processed_uri, committed.STAGING, batch_id, fact))
-    date_names = star.date_columns(fact)
-    stats = {"rows": 0, "lo": None, "hi": None}
-    if staged:
-        dates = [F.col(c) for c in date_names]
-        written_dates = spark.read.schema(T.StructType([T.StructField(c, T.DateType()) for c in date_names]))
-        stats = (
-            written_dates.parquet(*staged)
-            .agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.min(F.least(*dates)).cast("string").alias("lo"),
-                F.max(F.greatest(*dates)).cast("string").alias("hi"),
-            )
-            .first()
-            .asDict()
-        )
+    # The plan runs once, for the write, which also counts the rows and finds their date span.
+    dates = [F.col(c) for c in star.date_columns(fact)]
+    batch, stats = observed.observe(
+        batch,
+        f"versions {fact}",
+        rows=F.count(F.lit(1)),
+        lo=F.min(F.least(*dates)).cast("string"),
+        hi=F.max(F.greatest(*dates)).cast("string"),
+    )
+    with described(spark, f"write {fact}"):
+        staged = _stage_fact_files(batch, storage.join(processed_uri, committed.STAGING, batch_id, fact))
+    written_rows = observed.values(stats)
     # A batch that repeats only known versions writes no file at all.
-    written = _publish_fact_files(staged, processed_uri, fact, batch_id) if stats["rows"] else []
+    written = _publish_fact_files(staged, processed_uri, fact, batch_id) if written_rows["rows"] else []
     partitions = sorted({u.split(star.PARTITION_COLUMN + "=")[1].split("/")[0] for u in written})
-    entry = {"kind": "fact", "files": written, "rows": stats["rows"], "partitions": partitions}
-    return entry, ([stats["lo"], stats["hi"]] if stats["lo"] else None)
+    entry = {"kind": "fact", "files": written, "rows": int(written_rows["rows"]), "partitions": partitions}
+    return entry, ([written_rows["lo"], written_rows["hi"]] if written_rows["lo"] else None)
 
 
 def _abandon(pending_facts: Dict[str, Future], processed_uri: str) -> None:
@@ -248,22 +282,29 @@ def _abandon(pending_facts: Dict[str, Future], processed_uri: str) -> None:
 
 def _current_state_and_dimensions(
     spark: SparkSession,
-    good: Dict[str, DataFrame],
+    sources: BatchSources,
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-    catalog: Catalog,
 ) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, str]]:
     """New current-state snapshots of the changed source tables, then the dimensions built on them.
 
     Returns the dimensions' manifest entries and where each current-state snapshot now is."""
     # --- current state of the source tables the dimensions need ------------------------------
     current_locations: Dict[str, str] = dict(previous.get("current", {}))
-    changed_state = [n for n in star_sources.CURRENT_STATE_TABLES if n in good]
+    # The largest first: it is on the dimensions' critical path, the small ones fill in beside it.
+    changed_state = sorted(
+        (n for n in star_sources.CURRENT_STATE_TABLES if n in sources), key=lambda n: -sources.landed_rows(n)
+    )
     current_locations.update(
         _in_parallel(
             lambda name: _update_current_state(
-                spark, schema.source_table(name), current_locations.get(name), good[name], processed_uri, batch_id
+                spark,
+                schema.source_table(name),
+                current_locations.get(name),
+                sources.rows(name),
+                processed_uri,
+                batch_id,
             ),
             changed_state,
         )
@@ -275,16 +316,15 @@ def _current_state_and_dimensions(
     prior_tables = previous.get("tables", {})
     rebuilt = [
         dim
-        for dim, sources in star_sources.DIMENSION_SOURCES.items()
-        if any(s in good for s in sources) and all(s in current for s in sources)
+        for dim, dim_sources in star_sources.DIMENSION_SOURCES.items()
+        if any(s in sources for s in dim_sources) and all(s in current for s in dim_sources)
     ]
     names = star.currency_names(spark)
 
     def write_dimension(dim: str) -> Dict[str, Any]:
         location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
-        _write_snapshot(_build_dimension(dim, current, names), location)
-        catalog.put_table(dim, location)
-        return {"kind": "dimension", "location": location, "rows": _written_rows(spark, location)}
+        rows = _write_snapshot(_build_dimension(dim, current, names), location)
+        return {"kind": "dimension", "location": location, "rows": rows}
 
     tables.update(_in_parallel(write_dimension, rebuilt))
     for dim in star_sources.DIMENSION_SOURCES:
@@ -293,63 +333,62 @@ def _current_state_and_dimensions(
     return tables, current_locations
 
 
-class Sources(NamedTuple):
-    """The batch's validated source rows, per source table name."""
-
-    good: Dict[str, DataFrame]
+class Counts(NamedTuple):
     landed: Dict[str, int]
     rejected: Dict[str, int]
-    rejects: List[DataFrame]  # only of the tables that rejected some row
 
 
-def _validate_sources(spark: SparkSession, files: Dict[str, List[str]]) -> Sources:
-    """Read and judge every source table the batch has landing files of, side by side."""
-    validated = _in_parallel(
-        lambda table: _validate_source(spark, table, files[table.name]),
-        [t for t in schema.SOURCE_TABLES if files.get(t.name)],
-    )
-    return Sources(
-        good={t.name: v.rows for t, v in validated.items()},
-        landed={t.name: v.landed for t, v in validated.items()},
-        rejected={t.name: v.rejected for t, v in validated.items()},
-        rejects=[v.rejects for v in validated.values() if v.rejected],
+def _counts(sources: Dict[str, Source]) -> Counts:
+    """What each source's write counted on the way (the landed rows and the rejected ones)."""
+    seen = {name: observed.values(source.counts) for name, source in sources.items()}
+    return Counts(
+        landed={name: int(v["landed"]) for name, v in seen.items()},
+        rejected={name: int(v["rejected"]) for name, v in seen.items()},
     )
 
 
-def _quarantine(sources: Sources, processed_uri: str, batch_id: str, max_reject_ratio: float) -> Optional[str]:
+def _quarantine(
+    sources: Dict[str, Source], counts: Counts, processed_uri: str, batch_id: str, max_reject_ratio: float
+) -> Optional[str]:
     """Write the rejected rows, with their reasons, to one file; refuse the batch when too many.
 
-    Returns where the rejects are, None when no row was rejected."""
-    total_landed, total_rejected = sum(sources.landed.values()), sum(sources.rejected.values())
+    Only the tables that rejected a row are read again. Returns where the rejects are, None when no
+    row was rejected."""
+    total_landed, total_rejected = sum(counts.landed.values()), sum(counts.rejected.values())
     rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
-    if sources.rejects:
-        union = functools.reduce(DataFrame.unionByName, sources.rejects)
+    if total_rejected:
+        rejecting = [
+            split_judged(source.judged, schema.source_table(name))[1]
+            for name, source in sources.items()
+            if counts.rejected[name]
+        ]
+        union = functools.reduce(DataFrame.unionByName, rejecting)
         # repartition, not coalesce: only the reject rows are shuffled into the one file, while the
         # landing files are still read by as many tasks as usual.
-        union.repartition(1).write.mode("overwrite").json(rejects_uri)
+        with described(union.sparkSession, "write _rejects"):
+            union.repartition(1).write.mode("overwrite").json(rejects_uri)
         log.warning(
             "%d of %d landed row(s) rejected; reasons in %s",
             total_rejected,
             total_landed,
             rejects_uri,
-            extra={"fields": {"rejected": sources.rejected}},
+            extra={"fields": {"rejected": counts.rejected}},
         )
     if total_landed and total_rejected / total_landed > max_reject_ratio:
         raise TransformError(
             f"{total_rejected} of {total_landed} landed rows were rejected "
             f"({total_rejected / total_landed:.2%} > max_reject_ratio {max_reject_ratio:.2%}); "
-            f"nothing was written. Reasons: {rejects_uri}"
+            f"nothing was committed. Reasons: {rejects_uri}"
         )
-    return rejects_uri if sources.rejects else None
+    return rejects_uri if total_rejected else None
 
 
 def _facts_beside_dimensions(
     spark: SparkSession,
-    good: Dict[str, DataFrame],
+    sources: BatchSources,
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-    catalog: Catalog,
 ) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, str], Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]]]:
     """The fact builds, started first, run beside the current state and the dimensions (they need
     neither, and overlapping the two chains keeps both cores busy). A failure in either chain ends
@@ -357,18 +396,15 @@ def _facts_beside_dimensions(
 
     Returns the dimensions' manifest entries, the current-state locations and, per fact, what
     ``_write_new_versions`` returned."""
-    fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in good]
+    fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in sources]
+
+    def write_fact(fact: str) -> Tuple[Dict[str, Any], Optional[List[str]]]:
+        return _write_new_versions(spark, fact, sources.rows(star_sources.FACT_SOURCES[fact]), processed_uri, batch_id)
+
     with ThreadPoolExecutor(max_workers=max(len(fact_names), 1)) as fact_pool:
-        pending_facts = {
-            fact: fact_pool.submit(
-                _write_new_versions, spark, fact, good[star_sources.FACT_SOURCES[fact]], processed_uri, batch_id
-            )
-            for fact in fact_names
-        }
+        pending_facts = {fact: fact_pool.submit(write_fact, fact) for fact in fact_names}
         try:
-            tables, current_locations = _current_state_and_dimensions(
-                spark, good, previous, processed_uri, batch_id, catalog
-            )
+            tables, current_locations = _current_state_and_dimensions(spark, sources, previous, processed_uri, batch_id)
             facts = {fact: future.result() for fact, future in pending_facts.items()}
         except BaseException:
             _abandon(pending_facts, processed_uri)
@@ -376,18 +412,26 @@ def _facts_beside_dimensions(
     return tables, current_locations, facts
 
 
-def _catalog_facts(
+def _discard(
+    tables: Dict[str, Dict[str, Any]], current_locations: Dict[str, str], processed_uri: str, batch_id: str
+) -> None:
+    """Delete what a refused batch wrote: its new snapshots and its fact files."""
+    written = [entry["location"] for entry in tables.values() if "location" in entry] + list(current_locations.values())
+    for location in written:
+        if location.rsplit("/", 1)[-1] == f"snapshot={batch_id}":
+            storage.delete_prefix(location)
+    remove_orphans(processed_uri)
+
+
+def _fact_entries(
     tables: Dict[str, Dict[str, Any]],
     facts: Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]],
     previous: Dict[str, Any],
-    processed_uri: str,
-    catalog: Catalog,
 ) -> List[List[str]]:
-    """Add the facts' manifest entries and catalog partitions; return every date span known so far."""
+    """Add the facts' manifest entries; return every date span known so far."""
     spans = [previous["date_range"]] if previous.get("date_range") else []
     for fact, (entry, span) in facts.items():
         tables[fact] = entry
-        catalog.put_table(fact, storage.join(processed_uri, fact), partitions=entry["partitions"])
         if span:
             spans.append(span)
     return spans
@@ -400,7 +444,6 @@ def _dim_date(
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-    catalog: Catalog,
 ) -> Optional[List[str]]:
     """dim_date, contiguous over every date any fact references: rewritten only when the range
     grew, else carried over. Returns the range."""
@@ -409,12 +452,22 @@ def _dim_date(
     if date_range and date_range != previous.get("date_range"):
         first, last = (datetime.date.fromisoformat(d) for d in date_range)
         location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
-        _write_snapshot(star.dim_date(spark, first, last), location)
-        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": (last - first).days + 1}
-        catalog.put_table("dim_date", location)
+        rows = _write_snapshot(star.dim_date(spark, first, last), location)
+        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": rows}
     elif "dim_date" in prior_tables:
         tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
     return date_range
+
+
+def _catalog(tables: Dict[str, Dict[str, Any]], processed_uri: str, catalog: Catalog) -> None:
+    """Point the catalog at what the batch wrote: new dimension snapshots, new fact partitions."""
+    for name, entry in tables.items():
+        if entry.get("carried_over"):
+            continue
+        if entry["kind"] == "fact":
+            catalog.put_table(name, storage.join(processed_uri, name), partitions=entry["partitions"])
+        else:
+            catalog.put_table(name, entry["location"])
 
 
 def _commit(
@@ -441,8 +494,10 @@ def run(
 ) -> Dict[str, Any]:
     """Transform every landing manifest not yet consumed; return the run's summary.
 
-    The steps: validate the sources, quarantine their rejects, build the facts beside the current
-    state and the dimensions, catalog the facts, dim_date, then commit (manifest, bookmark)."""
+    The steps: read the sources (judged, not yet run), build the facts beside the current state and
+    the dimensions (each write counts its source's landed and rejected rows on the way), dim_date,
+    quarantine the rejects (or refuse the batch and discard what it wrote), the catalog, then the
+    commit (manifest, bookmark)."""
     bookmarks.check_option(bookmark_option)
     started = time.monotonic()
     bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
@@ -462,22 +517,33 @@ def run(
 
     remove_orphans(processed_uri)
     previous = {} if bookmark_option == bookmarks.DISABLE else _latest_processed_manifest(processed_uri)
-    files = _landing_files(landing_uri, pending)
+    files, landed_rows = _landing_files(landing_uri, pending)
     log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
-    sources = _validate_sources(spark, files)
-    rejects_uri = _quarantine(sources, processed_uri, batch_id, max_reject_ratio)
-    tables, current_locations, facts = _facts_beside_dimensions(
-        spark, sources.good, previous, processed_uri, batch_id, catalog
-    )
-    spans = _catalog_facts(tables, facts, previous, processed_uri, catalog)
-    date_range = _dim_date(spark, tables, spans, previous, processed_uri, batch_id, catalog)
+    sources = BatchSources(spark, files, landed_rows)
+    try:
+        tables, current_locations, facts = _facts_beside_dimensions(spark, sources, previous, processed_uri, batch_id)
+    except Exception as exc:
+        unreadable = _unreadable_landing(exc, files)
+        if unreadable is None:
+            raise
+        raise unreadable from None
+    read = sources.read()
+    counts = _counts(read)
+    spans = _fact_entries(tables, facts, previous)
+    date_range = _dim_date(spark, tables, spans, previous, processed_uri, batch_id)
+    try:
+        rejects_uri = _quarantine(read, counts, processed_uri, batch_id, max_reject_ratio)
+    except TransformError:
+        _discard(tables, current_locations, processed_uri, batch_id)
+        raise
+    _catalog(tables, processed_uri, catalog)
     storage.delete_prefix(storage.join(processed_uri, committed.STAGING))
     summary = {
         "job": JOB,
         "batch_id": batch_id,
         "inputs": pending,
-        "landed": sources.landed,
-        "rejected": sources.rejected,
+        "landed": counts.landed,
+        "rejected": counts.rejected,
         "rejects_uri": rejects_uri,
         "tables": tables,
         "current": current_locations,
