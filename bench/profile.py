@@ -155,7 +155,9 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
     lo, hi = window_ms
     jobs: Dict[int, Dict[str, Any]] = {}
     stage_job: Dict[int, int] = {}
+    stages_done = 0
     tasks = collections.Counter()
+    cpu_by_job: collections.Counter = collections.Counter()
     sql: List[Tuple[int, int]] = []
     sql_started: Dict[int, Tuple[int, str]] = {}
     for path in logs:
@@ -167,13 +169,18 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
                     props = event.get("Properties") or {}
                     stages = event.get("Stage Infos") or [{}]
                     site = props.get("callSite.short") or stages[-1].get("Stage Name") or "?"
-                    jobs[event["Job ID"]] = {"start": event["Submission Time"], "end": None, "site": site}
+                    # What the job built, where the code names it (gamboge.spark.session.described).
+                    what = props.get("spark.job.description") or site
+                    jobs[event["Job ID"]] = {"start": event["Submission Time"], "end": None, "site": site, "what": what}
                     for stage in event.get("Stage IDs", []):
                         stage_job[stage] = event["Job ID"]
                 elif kind == "SparkListenerJobEnd" and event["Job ID"] in jobs:
                     jobs[event["Job ID"]]["end"] = event["Completion Time"]
+                elif kind == "SparkListenerStageCompleted":
+                    stages_done += (event.get("Stage Info") or {}).get("Stage ID") in stage_job
                 elif kind == "SparkListenerTaskEnd" and event.get("Stage ID") in stage_job:
                     info, metrics = event["Task Info"], event.get("Task Metrics") or {}
+                    cpu_by_job[stage_job[event["Stage ID"]]] += metrics.get("Executor CPU Time", 0) // 1_000_000
                     tasks["tasks"] += 1
                     tasks["task_wall_ms"] += info["Finish Time"] - info["Launch Time"]
                     tasks["run_ms"] += metrics.get("Executor Run Time", 0)
@@ -181,6 +188,7 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
                     tasks["deserialize_ms"] += metrics.get("Executor Deserialize Time", 0)
                     tasks["gc_ms"] += metrics.get("JVM GC Time", 0)
                     tasks["input_bytes"] += (metrics.get("Input Metrics") or {}).get("Bytes Read", 0)
+                    tasks["output_bytes"] += (metrics.get("Output Metrics") or {}).get("Bytes Written", 0)
                     tasks["shuffle_write_bytes"] += (metrics.get("Shuffle Write Metrics") or {}).get(
                         "Shuffle Bytes Written", 0
                     )
@@ -193,15 +201,23 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
     finished = [j for j in jobs.values() if j["end"]]
     by_site: collections.Counter = collections.Counter()
     count_site: collections.Counter = collections.Counter()
-    for job in finished:
+    by_what: Dict[str, Dict[str, int]] = {}
+    for job_id, job in jobs.items():
+        if not job["end"]:
+            continue
         by_site[job["site"]] += job["end"] - job["start"]
         count_site[job["site"]] += 1
+        what = by_what.setdefault(job["what"], {"jobs": 0, "ms": 0, "cpu_ms": 0})
+        what["jobs"] += 1
+        what["ms"] += job["end"] - job["start"]
+        what["cpu_ms"] += cpu_by_job[job_id]
     wall = hi - lo
     busy = _union_ms([(j["start"], j["end"]) for j in finished])
     return {
         "available": True,
         "window_ms": round(wall),
         "spark_jobs": len(finished),
+        "stages": stages_done,
         "sql_executions": len(sql),
         "ms_with_a_spark_job_running": busy,
         "pct_with_a_spark_job_running": round(100 * busy / wall, 1) if wall else None,
@@ -209,6 +225,10 @@ def summarise_event_log(folder: Path, window_ms: Tuple[float, float], top: int =
         "tasks": dict(tasks),
         "job_ms_by_call_site": [
             {"call_site": site, "jobs": count_site[site], "ms": ms} for site, ms in by_site.most_common(top)
+        ],
+        # Executor CPU is the query work; a job's wall time also counts waiting for a free core.
+        "jobs_by_what": [
+            {"what": what, **figures} for what, figures in sorted(by_what.items(), key=lambda item: -item[1]["cpu_ms"])
         ],
     }
 

@@ -62,8 +62,14 @@ def version_key(columns: List[str]) -> Column:
 
 
 # --- dimensions -------------------------------------------------------------------------------------
+def _lookup(table: DataFrame) -> DataFrame:
+    """A small lookup side of a join, hashed where it is joined: a broadcast would cost a Spark job
+    of its own, and both sides of these joins arrive in one partition (no shuffle either)."""
+    return table.hint("shuffle_hash")
+
+
 def dim_staff(staff: DataFrame, department: DataFrame) -> DataFrame:
-    departments = department.select("department_id", "department_name", "location")
+    departments = _lookup(department.select("department_id", "department_name", "location"))
     return _contract(staff.join(departments, on="department_id", how="left"), "dim_staff")
 
 
@@ -98,7 +104,7 @@ def dim_counterparty(counterparty: DataFrame, address: DataFrame) -> DataFrame:
         F.col("country").alias("counterparty_legal_country"),
         F.col("phone").alias("counterparty_legal_phone_number"),
     )
-    return _contract(counterparty.join(legal_address, on="legal_address_id", how="left"), "dim_counterparty")
+    return _contract(counterparty.join(_lookup(legal_address), on="legal_address_id", how="left"), "dim_counterparty")
 
 
 def dim_payment_type(payment_type: DataFrame) -> DataFrame:

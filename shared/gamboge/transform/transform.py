@@ -309,7 +309,11 @@ def _current_state_and_dimensions(
             changed_state,
         )
     )
-    current = {name: _read_current(spark, schema.source_table(name), uri) for name, uri in current_locations.items()}
+    # Each snapshot is one file: one partition, which the dimensions' joins use as it is.
+    current = {
+        name: _read_current(spark, schema.source_table(name), uri).coalesce(1)
+        for name, uri in current_locations.items()
+    }
 
     # --- dimensions ---------------------------------------------------------------------------
     tables: Dict[str, Dict[str, Any]] = {}
