@@ -666,6 +666,16 @@ def test_what_no_job_deletes_lies_where_it_expires(root_module):
     assert buckets["processed"]["current_version_expiration_days"] is None
 
 
+def test_the_load_tidies_on_aws_as_gamboge_run_does_locally(root_module):
+    """terraform's housekeeping settings are the load's defaults, which `gamboge run` uses."""
+    from gamboge.load import load_job
+
+    variables = root_module["variable"]
+    for name in ("retain_batches", "compact_min_files"):
+        assert str(variables[name]["default"]) == load_job.defaults()[name], name
+        assert "the --" + name + " argument" in variables[name]["description"]
+
+
 def test_the_load_role_may_write_and_delete_only_what_its_housekeeping_does():
     from gamboge.lake import committed, retention
 

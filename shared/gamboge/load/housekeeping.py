@@ -16,11 +16,13 @@ from gamboge.warehouse import warehouse
 
 
 def tidy(conn: Any, processed_uri: str, retain_batches: int, compact_min_files: int) -> Dict[str, Any]:
-    """Compact the fact partitions and delete the superseded snapshots; what each did.
+    """Compact the fact partitions and delete the superseded snapshots; the settings and what each did.
 
     ``conn``: the load's warehouse connection (psycopg), holding the load lock."""
     loaded = set(warehouse.loaded_batches(conn))
     return {
+        "retain_batches": retain_batches,
+        "compact_min_files": compact_min_files,
         "compaction": compaction.compact(processed_uri, loaded, compact_min_files),
         "retention": retention.remove_superseded(
             processed_uri, manifests.list_run_ids(processed_uri), loaded, retain_batches
