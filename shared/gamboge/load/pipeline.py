@@ -104,7 +104,8 @@ def apply_batch(
 
 
 # --- the job ---------------------------------------------------------------------------------------
-def _acquire_lock(conn: psycopg.Connection) -> None:
+def acquire_lock(conn: psycopg.Connection) -> None:
+    """The load lock, held for the session: no two loads (nor their housekeeping) at once."""
     if not conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
         log.warning("another load is running against this warehouse; waiting for it to finish")
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
@@ -161,7 +162,7 @@ def run(
     totals: Dict[str, Dict[str, int]] = {}
     loaded: List[str] = []
     with target.connect() as conn:
-        _acquire_lock(conn)
+        acquire_lock(conn)
         with conn.transaction():
             warehouse.ensure_schema(conn)
         staging.drop_leftover_staging(conn)

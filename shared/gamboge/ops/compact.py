@@ -2,28 +2,28 @@
 
 The merge and its crash safety are the lake's (gamboge.lake.compaction); the load job runs the
 same compaction after every load (gamboge.load.housekeeping). This command runs it by hand,
-against the warehouse whose load log says which batches are loaded.
+against the warehouse whose load log says which batches are loaded, holding the load lock as
+the load does: two compactions at once would each take the other's merged files for leftovers.
+Like the load's, it must not run beside a transform (`gamboge run` holds .gamboge/run.lock).
 """
 
 import argparse
 import sys
-from typing import Any, Dict, Set
+from typing import Any, Dict
+
+import psycopg
 
 from gamboge.common import config
 from gamboge.lake import compaction
+from gamboge.load.pipeline import acquire_lock
 from gamboge.warehouse.warehouse import loaded_batches
-
-
-def _loaded_batches(warehouse_dsn: str) -> Set[str]:
-    import psycopg
-
-    with psycopg.connect(warehouse_dsn) as conn:
-        return set(loaded_batches(conn))
 
 
 def compact(processed_uri: str, warehouse_dsn: str, min_files: int = compaction.DEFAULT_MIN_FILES) -> Dict[str, Any]:
     """Compact every fact partition holding at least ``min_files`` loaded files; return what was done."""
-    return compaction.compact(processed_uri, _loaded_batches(warehouse_dsn), min_files)
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        acquire_lock(conn)
+        return compaction.compact(processed_uri, set(loaded_batches(conn)), min_files)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
