@@ -1,11 +1,15 @@
-"""Compaction and retention on a real file:// processed zone: hand-written manifests, real Parquet.
+"""Compaction and retention on a real processed zone, file:// and S3 (a moto server): hand-written
+manifests, real Parquet.
 
 What the load's housekeeping may delete or merge, and what it must leave: the snapshots readers,
 a lagging load and a running transform still need, and the files of batches not loaded yet."""
 
 import datetime
+import io
 import json
+import uuid
 
+import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -13,6 +17,16 @@ import pytest
 from gamboge.lake import committed, compaction, manifests, retention, storage
 
 MONTH = "created_month=2024-11"
+
+
+@pytest.fixture(params=["file", "s3"])
+def processed(request, tmp_path):
+    if request.param == "file":
+        return (tmp_path / "processed").as_uri()
+    request.getfixturevalue("aws")
+    bucket = "gamboge-" + uuid.uuid4().hex[:8]
+    boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    return f"s3://{bucket}/processed"
 
 
 def batch_ids(n):
@@ -42,12 +56,11 @@ def snapshots_left(processed, root):
 
 
 @pytest.fixture()
-def zone(tmp_path):
+def zone(processed):
     """Four committed batches b1..b4. dim_a is rebuilt by b1, b2 and b4 (b3 carries b2's over),
     dim_b only by b1, the current state of `x` by every batch. `lost` is a transform that crashed
     before its commit (its input then went into b3): its snapshots no manifest names. `running`
     is a transform still at work, newer than every commit."""
-    processed = (tmp_path / "processed").as_uri()
     b1, b2, lost, b3, b4, running = batch_ids(6)
     a = {b: write_snapshot(processed, "dim_a", b) for b in (b1, b2, lost, b4, running)}
     b = write_snapshot(processed, "dim_b", b1)
@@ -112,13 +125,13 @@ def partition_files(processed):
 
 
 def rows_of(uris):
-    return sorted(r for u in uris for r in pq.read_table(storage.local_path(u)).column("payment_id").to_pylist())
+    tables = [pq.read_table(io.BytesIO(storage.read_bytes(u))) for u in uris]
+    return sorted(r for t in tables for r in t.column("payment_id").to_pylist())
 
 
 @pytest.fixture()
-def facts(tmp_path):
+def facts(processed):
     """Three committed batches, each with one file in the same month."""
-    processed = (tmp_path / "processed").as_uri()
     batches = batch_ids(3)
     for n, batch in enumerate(batches):
         commit(processed, batch, facts={"fact_payment": [write_fact_file(processed, batch, [2 * n, 2 * n + 1])]})
