@@ -260,7 +260,9 @@ resource "aws_glue_job" "transform" {
 }
 
 # load: processed zone -> warehouse over the JDBC connection; dims before facts, one transaction,
-# its bookmark inside the warehouse (so no --job-bookmark-option: workflow.py lists none).
+# its bookmark inside the warehouse (so no --job-bookmark-option: workflow.py lists none). After
+# the load it compacts the fact partitions and deletes superseded snapshots: it is the job that
+# knows which batches the warehouse holds (shared/gamboge/load/housekeeping.py).
 resource "aws_glue_job" "load" {
   name                   = "${var.project_name}-${var.environment}-load"
   description            = "Processed manifests to the RDS PostgreSQL warehouse over the Glue JDBC connection"
@@ -296,8 +298,10 @@ resource "aws_glue_job" "load" {
     "--enable-spark-ui"                 = "true"
     "--spark-event-logs-path"           = "s3://${local.temp_bucket}/spark-ui/load/"
     # shared/gamboge/common/workflow.py JOBS["load"].arguments
-    "--aws_region"      = var.aws_region
-    "--processed_uri"   = local.processed_uri
-    "--connection_name" = aws_glue_connection.warehouse.name
+    "--aws_region"        = var.aws_region
+    "--processed_uri"     = local.processed_uri
+    "--connection_name"   = aws_glue_connection.warehouse.name
+    "--retain_batches"    = tostring(var.retain_batches)
+    "--compact_min_files" = tostring(var.compact_min_files)
   }
 }

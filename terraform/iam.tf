@@ -294,6 +294,28 @@ data "aws_iam_policy_document" "load" {
     resources = ["${local.processed_bucket_arn}/processed/*"]
   }
 
+  # Housekeeping after the load (shared/gamboge/load/housekeeping.py): compaction writes merged
+  # fact files and its records and deletes the files they replace; retention deletes superseded
+  # dimension and current-state snapshots. Manifests, rejects and the transform's state stay
+  # out of reach.
+  statement {
+    sid     = "CompactTheFactPartitions"
+    actions = ["s3:PutObject", "s3:DeleteObject"]
+    resources = [
+      "${local.processed_bucket_arn}/processed/fact_*",
+      "${local.processed_bucket_arn}/processed/_compactions/*",
+    ]
+  }
+
+  statement {
+    sid     = "DeleteSupersededSnapshots"
+    actions = ["s3:DeleteObject"]
+    resources = [
+      "${local.processed_bucket_arn}/processed/dim_*/snapshot=*",
+      "${local.processed_bucket_arn}/processed/_current/*/snapshot=*",
+    ]
+  }
+
   statement {
     sid       = "UseTheWarehouseConnection"
     actions   = ["glue:GetConnection"]

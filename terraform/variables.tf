@@ -243,6 +243,28 @@ variable "max_reject_ratio" {
   }
 }
 
+variable "retain_batches" {
+  description = "The load keeps the dimension and current-state snapshots the newest this many processed batches name (the rollback depth; the --retain_batches argument) and deletes older superseded ones."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.retain_batches >= 1 && floor(var.retain_batches) == var.retain_batches
+    error_message = "retain_batches must be a whole number of at least 1 (the newest batch is the current state)."
+  }
+}
+
+variable "compact_min_files" {
+  description = "After each load, a fact partition holding at least this many files of loaded batches is merged into one (the --compact_min_files argument)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.compact_min_files >= 2 && floor(var.compact_min_files) == var.compact_min_files
+    error_message = "compact_min_files must be a whole number of at least 2."
+  }
+}
+
 # --- storage and logs -------------------------------------------------------------------------
 
 variable "landing_retention_days" {

@@ -6,6 +6,10 @@ without, and compares the warehouse with a clean run over an identical copy of t
 serial record ids are excluded: a rolled-back insert legitimately consumes sequence values). The
 processed zone must hold nothing a reader would see that no committed manifest names.
 
+The load's housekeeping (compaction, retention) has crash points of its own, reached only once
+there is something to merge and something superseded: those cases crash the third run of a
+short history and compare it with three clean runs.
+
 `make test` runs a cheap representative subset at scale 0.1; `make test-all` the whole matrix at
 scale 1.
 """
@@ -14,8 +18,9 @@ import psycopg
 import pytest
 
 from gamboge.common import config, schema
+from gamboge.dev import simulate
 from gamboge.ingest import job as ingest
-from gamboge.lake import committed, manifests, storage
+from gamboge.lake import committed, compaction, manifests, retention, storage
 from gamboge.load import pipeline
 from gamboge.transform import catalog, transform
 from helpers.workspaces import gamboge, warehouse_checksums
@@ -34,7 +39,15 @@ ALL_POINTS = [
 # again under a new run id: the overlap must be deduplicated), and one inside the load transaction.
 # transform:after-facts is already exercised by tests/e2e/test_run.py.
 FAST_POINTS = [ingest.CRASH_BEFORE_BOOKMARK, pipeline.CRASH_BEFORE_COMMIT]
+HOUSEKEEPING_POINTS = [
+    compaction.CRASH_AFTER_MERGE,
+    compaction.CRASH_BEFORE_DELETE,
+    retention.CRASH_MID_DELETE,
+]
 SIGKILL_EXIT = -9
+# Two simulated days between three runs: the second run's load compacts the first two batches'
+# files, the third's compacts again and supersedes the first batch's snapshots.
+HISTORY_SEEDS = (31, 32)
 
 
 def assert_no_orphans_a_reader_would_see(workspace):
@@ -60,7 +73,7 @@ def assert_no_orphans_a_reader_would_see(workspace):
 def crash(workspace, point):
     crashed = gamboge(workspace, "run", GAMBOGE_CRASH_AT=point)
     # Ingest runs as its own process (the Glue Python shell job): its SIGKILL fails the run with
-    # exit 1; transform and load run inside `gamboge run`, which dies with them.
+    # exit 1; transform and load (with its housekeeping) run inside `gamboge run`, which dies with them.
     if point.startswith("ingest:"):
         assert crashed.returncode == 1 and "exit -9" in crashed.stderr, crashed.stderr[-3000:]
     else:
@@ -81,6 +94,72 @@ def crash_then_heal(sources, clean_runs, tmp_path, points, scale):
     assert_no_orphans_a_reader_would_see(workspace)
 
 
+def history_before_the_third_run(workspace):
+    """Two clean runs with a simulated day after each: the third run has work to tidy."""
+    for seed_value in HISTORY_SEEDS:
+        ran = gamboge(workspace, "run")
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+        simulate.simulate(workspace["source"], days=1, seed_value=seed_value)
+
+
+@pytest.fixture(scope="module")
+def three_clean_runs(sources, tmp_path_factory):
+    """scale → warehouse checksums after the history and an uninterrupted third run."""
+    cache = {}
+
+    def get(scale):
+        if scale not in cache:
+            workspace = sources.workspace(scale, tmp_path_factory.mktemp("three-clean"))
+            history_before_the_third_run(workspace)
+            third = gamboge(workspace, "run")
+            assert third.returncode == 0 and "check: OK" in third.stdout, third.stdout[-3000:]
+            cache[scale] = warehouse_checksums(workspace["warehouse"])
+        return cache[scale]
+
+    return get
+
+
+def assert_housekeeping_done(workspace):
+    """Every fact partition is one file, and only the snapshots the newest retained batches name are left."""
+    processed = config.processed_uri(workspace["lake"])
+    for fact in schema.FACTS:
+        partitions = [
+            compaction.partition_of(u) for u in storage.list_uris(storage.join(processed, fact.name), suffix=".parquet")
+        ]
+        assert len(partitions) == len(set(partitions)), f"{fact.name}: a partition holds more than one file"
+    newest = manifests.list_run_ids(processed)[-retention.DEFAULT_KEEP_BATCHES :]
+    kept = retention.named_snapshots(
+        manifests.read_processed_manifest(manifests.manifest_uri(processed, r)) for r in newest
+    )
+    assert {retention.snapshot_of(u) for u in storage.list_uris(processed)} - {None} == kept
+
+
+def crash_in_housekeeping_then_heal(sources, three_clean_runs, tmp_path, point, scale):
+    clean = three_clean_runs(scale)
+    workspace = sources.workspace(scale, tmp_path)
+    history_before_the_third_run(workspace)
+    crash(workspace, point)
+    # The housekeeping comes after the load's commit: the warehouse already holds the third batch.
+    assert warehouse_checksums(workspace["warehouse"]) == clean
+    healed = gamboge(workspace, "run")
+    assert healed.returncode == 0, healed.stdout[-3000:] + healed.stderr[-3000:]
+    assert "check: OK" in healed.stdout
+    assert warehouse_checksums(workspace["warehouse"]) == clean
+    assert_no_orphans_a_reader_would_see(workspace)
+    assert_housekeeping_done(workspace)
+
+
+def test_a_crash_inside_compaction_heals_to_three_clean_runs(sources, three_clean_runs, tmp_path):
+    # Killed between the compaction record and its deletions: the state Athena would see twice.
+    crash_in_housekeeping_then_heal(sources, three_clean_runs, tmp_path, compaction.CRASH_BEFORE_DELETE, scale=0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", HOUSEKEEPING_POINTS)
+def test_crash_matrix_in_housekeeping(sources, three_clean_runs, tmp_path, point):
+    crash_in_housekeeping_then_heal(sources, three_clean_runs, tmp_path, point, scale=1)
+
+
 def test_crashes_in_ingest_then_in_the_load_transaction_heal_to_a_clean_run(sources, clean_runs, tmp_path):
     # Chained in one workspace to keep `make test` quick; the slow matrix isolates every point.
     crash_then_heal(sources, clean_runs, tmp_path, FAST_POINTS, scale=0.1)
@@ -95,9 +174,9 @@ def test_crash_matrix_at_scale_1(sources, clean_runs, tmp_path, point):
 def test_all_crash_points_are_in_the_matrix():
     """A crash point added to a stage without a matrix entry would go untested."""
     named = set()
-    for module in (ingest, transform, pipeline):
+    for module in (ingest, transform, pipeline, compaction, retention):
         named |= {v for k, v in vars(module).items() if k.startswith("CRASH_") and isinstance(v, str)}
-    assert named == set(ALL_POINTS)
+    assert named == set(ALL_POINTS) | set(HOUSEKEEPING_POINTS)
 
 
 # --- gamboge check -------------------------------------------------------------------------------------

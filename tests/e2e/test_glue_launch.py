@@ -363,15 +363,27 @@ def test_a_workflow_run_through_glue_leaves_the_warehouse_gamboge_run_leaves(aws
     # Every Spark job logged JSON events of its own (not only warnings).
     assert any(e["logger"] == "gamboge.transform" and e["level"] == "info" for e in results["transform"].events())
     assert any(e["logger"] == "gamboge.load" and e["level"] == "info" for e in results["load"].events())
+    # The load tidied the processed zone with terraform's settings.
+    tidied = json.loads(results["load"].stdout)["housekeeping"]
+    variables = glue_launcher.variable_defaults()
+    assert (tidied["retain_batches"], tidied["compact_min_files"]) == (
+        variables["retain_batches"],
+        variables["compact_min_files"],
+    )
 
     # The next scheduled run, nothing new in the source, every job's arguments in another order:
     # it runs through and the warehouse stays exactly as it was.
     again = aws.workflow_run()
+    # A start-job-run argument overrides terraform's retention for the load.
+    overrides = {"load": {"--retain_batches": "1"}}
     for key, order in (("ingest", "shuffled"), ("transform", "job-first"), ("load", "glue-first")):
-        argv = glue_launcher.glue_argv(key, local, workflow_run=again, order=order, seed=5)
+        argv = glue_launcher.glue_argv(
+            key, local, workflow_run=again, order=order, seed=5, run_arguments=overrides.get(key)
+        )
         result = glue_launcher.run(key, argv, local, tmp_path)
         assert result.returncode == 0, f"{key} (second run): " + result.stderr[-3000:]
     assert warehouse_checksums(source["warehouse"]) == expected
+    assert json.loads(result.stdout)["housekeeping"]["retain_batches"] == 1
     assert (
         aws.run_properties(again)[workflow_run.LANDING_MANIFEST] == manifests.list_run_ids(config.landing_uri(lake))[-1]
     )

@@ -646,6 +646,57 @@ def test_only_landed_files_expire_in_the_landing_bucket_never_the_ingest_state(r
     assert expiring["filter"] == [{"prefix": "${var.current_version_expiration_prefix}"}]
 
 
+def test_what_no_job_deletes_lies_where_it_expires(root_module):
+    """Glue's temp space and every job's Spark UI event logs go to the temp bucket, Athena's
+    results to its results bucket; both expire. The processed zone has no expiry: retention
+    there is the load's (a snapshot's age does not tell whether it is still current)."""
+    buckets = root_module["locals"]["lake_buckets"]
+    for key, job in _resources(root_module, "aws_glue_job").items():
+        arguments = job["default_arguments"]
+        for name in ("--TempDir", "--spark-event-logs-path"):
+            if name in arguments:
+                assert arguments[name].startswith("s3://${local.temp_bucket}/"), f"{key} {name}"
+        assert ("--spark-event-logs-path" in arguments) == ("--enable-spark-ui" in arguments), key
+    (workgroup,) = _resources(root_module, "aws_athena_workgroup").values()
+    (result,) = workgroup["configuration"][0]["result_configuration"]
+    assert result["output_location"].startswith("s3://${local.athena_results_bucket}/")
+    for name in ("temp", "athena-results"):
+        assert buckets[name]["current_version_expiration_prefix"] == "", f"all of {name} expires"
+        assert buckets[name]["current_version_expiration_days"] > 0
+    assert buckets["processed"]["current_version_expiration_days"] is None
+
+
+def test_the_load_tidies_on_aws_as_gamboge_run_does_locally(root_module):
+    """terraform's housekeeping settings are the load's defaults, which `gamboge run` uses."""
+    from gamboge.load import load_job
+
+    variables = root_module["variable"]
+    for name in ("retain_batches", "compact_min_files"):
+        assert str(variables[name]["default"]) == load_job.defaults()[name], name
+        assert "the --" + name + " argument" in variables[name]["description"]
+
+
+def test_the_load_role_may_write_and_delete_only_what_its_housekeeping_does():
+    from gamboge.lake import committed, retention
+
+    statements = {s["sid"]: s for where, s in _iam_statements() if where == "iam.tf:load" and "sid" in s}
+    zone = "${local.processed_bucket_arn}/processed/"
+    compacting = statements["CompactTheFactPartitions"]
+    assert set(compacting["actions"]) == {"s3:PutObject", "s3:DeleteObject"}
+    assert set(compacting["resources"]) == {zone + "fact_*", zone + committed.COMPACTIONS + "/*"}
+    assert all(fact.name.startswith("fact_") for fact in schema.FACTS)
+    deleting = statements["DeleteSupersededSnapshots"]
+    assert deleting["actions"] == ["s3:DeleteObject"]
+    # The transform writes dimensions to dim_*/snapshot=<batch>, current state to _current/<table>/snapshot=<batch>.
+    assert set(deleting["resources"]) == {
+        zone + "dim_*/" + retention.SNAPSHOT + "*",
+        zone + "_current/*/" + retention.SNAPSHOT + "*",
+    }
+    assert all(dim.name.startswith("dim_") for dim in schema.DIMENSIONS)
+    writing = {sid for sid, s in statements.items() if {"s3:PutObject", "s3:DeleteObject"} & set(s["actions"])}
+    assert writing == {"CompactTheFactPartitions", "DeleteSupersededSnapshots"}, "manifests stay read-only"
+
+
 def test_an_audit_that_finds_missed_changes_raises_an_alarm(root_module):
     from gamboge.ingest import job as ingest
 

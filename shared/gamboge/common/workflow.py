@@ -69,6 +69,11 @@ JOBS: Tuple[JobSpec, ...] = (
             "aws_region": AWS_REGION_MEANING,
             "processed_uri": "processed zone URI to read manifests from",
             "connection_name": "Glue JDBC connection to the warehouse (credentials via its SECRET_ID)",
+            "retain_batches": "after the load, keep the dimension and current-state snapshots that the newest this "
+            "many processed batches name (the rollback depth) and those of every batch not loaded; delete the "
+            "other superseded ones",
+            "compact_min_files": "after the load, merge the files of loaded batches in each fact partition into one "
+            "where there are at least this many",
         },
         "transform",
         False,

@@ -11,7 +11,7 @@ import json
 from typing import Dict, List, Optional
 
 from gamboge.common import config, glue_args, logs, workflow
-from gamboge.lake import workflow_run
+from gamboge.lake import compaction, retention, workflow_run
 from gamboge.load.connection import LoadError
 from gamboge.warehouse.warehouse import SchemaMismatch
 
@@ -24,7 +24,26 @@ LOCAL_ARGUMENTS = {
 
 
 def defaults() -> Dict[str, Optional[str]]:
-    return {"aws_region": None, "processed_uri": config.processed_uri(), "connection_name": None, "warehouse_dsn": None}
+    return {
+        "aws_region": None,
+        "processed_uri": config.processed_uri(),
+        "connection_name": None,
+        "retain_batches": str(retention.DEFAULT_KEEP_BATCHES),
+        "compact_min_files": str(compaction.DEFAULT_MIN_FILES),
+        "warehouse_dsn": None,
+    }
+
+
+def _housekeeping(arguments: Dict[str, Optional[str]]) -> Dict[str, int]:
+    """pipeline.run's housekeeping settings, from the job's arguments, checked before any load."""
+    checks = {"retain_batches": retention.check_keep, "compact_min_files": compaction.check_min_files}
+    settings = {}
+    for name, check in checks.items():
+        try:
+            settings[name] = check(int(arguments[name] or ""))
+        except ValueError as exc:
+            raise LoadError(f"--{name} {arguments[name]!r}: {exc}") from None
+    return settings
 
 
 def described() -> Dict[str, str]:
@@ -47,7 +66,11 @@ def execute(arguments: Dict[str, Optional[str]], spark=None, spark_factory=None)
             target = connection.warehouse_from_glue(session.glue_context, arguments["connection_name"])
         dsn = arguments.get("warehouse_dsn") or (None if target else config.warehouse_dsn())
         summary = pipeline.run(
-            session.spark, processed_uri=arguments["processed_uri"], warehouse_dsn=dsn, target=target
+            session.spark,
+            processed_uri=arguments["processed_uri"],
+            warehouse_dsn=dsn,
+            target=target,
+            **_housekeeping(arguments),
         )
         session.commit()
         return summary
@@ -63,6 +86,7 @@ def execute(arguments: Dict[str, Optional[str]], spark=None, spark_factory=None)
         local_spark,
         processed_uri=arguments["processed_uri"],
         warehouse_dsn=arguments.get("warehouse_dsn") or config.warehouse_dsn(),
+        **_housekeeping(arguments),
     )
 
 

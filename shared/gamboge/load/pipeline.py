@@ -17,6 +17,10 @@ code path for both, real server-side errors, and the same connection holds the a
 Two loads never interleave: the second waits on a session advisory lock, then finds the batches
 already in the load log and does nothing.
 
+After the batches, still holding the lock, the processed zone is tidied
+(gamboge.load.housekeeping): fact partitions of loaded batches compacted, superseded snapshots
+deleted.
+
 The parts: gamboge.load.connection (the target), gamboge.load.staging (staging tables and the
 JDBC writes), gamboge.load.statements (the SQL text); this module runs them.
 """
@@ -30,8 +34,8 @@ from pyspark.sql import SparkSession
 
 from gamboge.common import faults, logs, schema
 from gamboge.common.schema import quote_ident
-from gamboge.lake import manifests
-from gamboge.load import staging
+from gamboge.lake import compaction, manifests, retention
+from gamboge.load import housekeeping, staging
 from gamboge.load.connection import LoadError, WarehouseTarget, warehouse_from_dsn
 from gamboge.load.statements import insert_facts_sql, missing_keys_sql, upsert_dimension_sql
 from gamboge.warehouse import warehouse
@@ -100,7 +104,8 @@ def apply_batch(
 
 
 # --- the job ---------------------------------------------------------------------------------------
-def _acquire_lock(conn: psycopg.Connection) -> None:
+def acquire_lock(conn: psycopg.Connection) -> None:
+    """The load lock, held for the session: no two loads (nor their housekeeping) at once."""
     if not conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
         log.warning("another load is running against this warehouse; waiting for it to finish")
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
@@ -138,8 +143,11 @@ def run(
     processed_uri: str,
     warehouse_dsn: Optional[str] = None,
     target: Optional[WarehouseTarget] = None,
+    retain_batches: int = retention.DEFAULT_KEEP_BATCHES,
+    compact_min_files: int = compaction.DEFAULT_MIN_FILES,
 ) -> Dict[str, Any]:
-    """Load every processed batch the warehouse has not recorded; return per-table counts.
+    """Load every processed batch the warehouse has not recorded, then tidy the processed zone
+    (gamboge.load.housekeeping); return per-table counts and what the housekeeping did.
 
     ``spark`` is a session, or a function that makes one: called only when a batch is pending, so
     a run with nothing to load starts no JVM. ``target`` (from ``warehouse_from_glue``) wins over
@@ -154,7 +162,7 @@ def run(
     totals: Dict[str, Dict[str, int]] = {}
     loaded: List[str] = []
     with target.connect() as conn:
-        _acquire_lock(conn)
+        acquire_lock(conn)
         with conn.transaction():
             warehouse.ensure_schema(conn)
         staging.drop_leftover_staging(conn)
@@ -186,11 +194,13 @@ def run(
                 seconds=round(time.monotonic() - batch_started, 3),
                 rows=sum(c["inserted"] + c["updated"] for c in stats.values()),
             )
+        tidied = housekeeping.tidy(conn, processed_uri, retain_batches, compact_min_files)
     return {
         "job": JOB,
         "warehouse": target.label,
         "loaded": loaded,
         "already_loaded": len(done),
         "tables": totals,
+        "housekeeping": tidied,
         "seconds": round(time.monotonic() - started, 3),
     }
