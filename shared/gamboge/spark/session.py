@@ -11,23 +11,28 @@ from pyspark.sql import SparkSession
 
 from gamboge.spark.jdbc_driver import find_jar, require_jar
 
-# Settings both runtimes need: UTC so naive ToteSys timestamps never shift, millisecond Parquet
-# timestamps that Athena reads, and few shuffle partitions (the data is small per run).
-# Adaptive execution off: it runs every shuffle stage as a Spark job of its own, and it drops the
-# observed-metrics node above a stage that came out empty (gamboge.spark.observed counts rows by
-# those nodes); the plans here have few shuffles with a known partition count.
+# Settings both runtimes need: UTC so naive ToteSys timestamps never shift, and millisecond Parquet
+# timestamps that Athena reads. Adaptive execution off: it runs every shuffle stage as a Spark job
+# of its own, and it drops the observed-metrics node above a stage that came out empty
+# (gamboge.spark.observed counts rows by those nodes); the plans here have few shuffles.
 SESSION_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MILLIS",
-    "spark.sql.shuffle.partitions": "4",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.adaptive.enabled": "false",
 }
+# Shuffle partitions per core of the session: with adaptive execution off the count is fixed, so it
+# follows the cores (4 on a 2-core laptop; on Glue, the workers' type times their number). The
+# writes do not depend on it: a fact month is one shuffle partition, a snapshot one file.
+SHUFFLE_PARTITIONS_PER_CORE = 2
 
 
 def configure(spark: SparkSession) -> SparkSession:
+    """Apply the shared settings to a running session (Glue's, or a local one)."""
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
+    cores = spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS_PER_CORE * cores))
     return spark
 
 
@@ -52,15 +57,13 @@ def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSe
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
     )
-    for key, value in SESSION_SETTINGS.items():
-        builder = builder.config(key, value)
 
     jar = require_jar() if with_jdbc else find_jar()
     if jar:
         builder = builder.config("spark.jars", jar)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return configure(spark)
 
 
 @contextlib.contextmanager
