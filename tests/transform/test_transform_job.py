@@ -107,9 +107,7 @@ def test_a_run_without_new_landing_data_writes_nothing(lake, first_batch, spark)
     assert storage.list_uris(lake["lake"] + "/processed") == before
 
 
-def test_a_landing_manifest_committed_after_a_newer_batch_is_transformed_in_a_batch_after_it(
-    lake, first_batch, spark
-):
+def test_a_landing_manifest_committed_after_a_newer_batch_is_transformed_in_a_batch_after_it(lake, first_batch, spark):
     """Two overlapping ingests: the one that took the older run id commits last. Its manifest
     sorts before the latest batch, inside the late window: it is still pending, and its batch is
     named after the latest one, so that the load and the committed state list it too."""

@@ -76,7 +76,8 @@ def run_ids_in(prefix: str, after: Optional[str] = None) -> List[str]:
     """Run ids of the ``<run_id>.json`` documents directly below ``prefix``, oldest first; with
     ``after`` (a run id or a prefix of one), only those that sort after it."""
     start = storage.join(prefix, after) if after else None
-    listed = [u.rsplit("/", 1)[-1][: -len(".json")] for u in storage.list_uris(prefix, suffix=".json", start_after=start)]
+    uris = storage.list_uris(prefix, suffix=".json", start_after=start)
+    listed = [u.rsplit("/", 1)[-1][: -len(".json")] for u in uris]
     return [r for r in listed if after is None or r > after]  # the listing includes <after>.json itself
 
 

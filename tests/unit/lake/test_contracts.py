@@ -154,7 +154,9 @@ def test_an_ingest_bookmark_round_trips_with_its_format(lake):
 def test_a_transform_bookmark_round_trips_with_its_format(lake):
     bookmark = transform_bookmark()
     bookmarks.save(lake["state"], "transform", without_format(bookmark))
-    assert stored(bookmarks.bookmark_uri(lake["state"], "transform"))["format"] == contracts.TRANSFORM_BOOKMARK_FORMAT == 2
+    assert (
+        stored(bookmarks.bookmark_uri(lake["state"], "transform"))["format"] == contracts.TRANSFORM_BOOKMARK_FORMAT == 2
+    )
     assert bookmarks.load(lake["state"], "transform") == bookmark
 
 
