@@ -194,5 +194,13 @@ def load_position(conn: Any) -> cursor.Cursor:
     return {"through": latest, "recent": [r[0] for r in recent]}
 
 
+def loaded_among(conn: Any, batches: List[str]) -> List[str]:
+    """Which of ``batches`` the load log records."""
+    rows = conn.execute(
+        f"SELECT batch_id FROM {quote_ident(LOAD_LOG)} WHERE batch_id = ANY(%s)", (batches,)  # nosec B608
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def loaded_count(conn: Any) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {quote_ident(LOAD_LOG)}").fetchone()[0])  # nosec B608
