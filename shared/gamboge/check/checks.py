@@ -84,7 +84,9 @@ def run_checks(
         _check_committed_state(report, processed_uri, state, new.processed)
     if processed_uri.startswith("file:"):
         head = state["head"]
-        latest = {head: manifests.read_processed_manifest(manifests.manifest_uri(processed_uri, head))} if head else {}
+        latest = {}
+        if head:  # the newest batch names every table's current snapshot
+            latest[head] = dict(manifests.read_processed_manifest(manifests.manifest_uri(processed_uri, head)))
         processed_zone.check_processed(report, processed_uri, config.catalog_uri(lake), state, latest)
     else:
         report.add(WARNING, "-", "processed", "processed-zone checks read a file:// lake only; skipped")

@@ -196,9 +196,8 @@ def load_position(conn: Any) -> cursor.Cursor:
 
 def loaded_among(conn: Any, batches: List[str]) -> List[str]:
     """Which of ``batches`` the load log records."""
-    rows = conn.execute(
-        f"SELECT batch_id FROM {quote_ident(LOAD_LOG)} WHERE batch_id = ANY(%s)", (batches,)  # nosec B608
-    ).fetchall()
+    query = f"SELECT batch_id FROM {quote_ident(LOAD_LOG)} WHERE batch_id = ANY(%s)"  # nosec B608
+    rows = conn.execute(query, (batches,)).fetchall()
     return [r[0] for r in rows]
 
 
