@@ -1,6 +1,7 @@
 """Seed → ingest → transform on the real local PostgreSQL and Spark: the processed zone and its
 catalog answer the same questions as SQL over the source, and the transform is incremental."""
 
+import datetime
 import decimal
 import json
 import uuid
@@ -11,7 +12,7 @@ import pytest
 from gamboge.common import config, schema
 from gamboge.dev import seed, simulate
 from gamboge.ingest import job as ingest
-from gamboge.lake import bookmarks, committed, manifests, storage
+from gamboge.lake import bookmarks, committed, cursor, manifests, storage
 from gamboge.ops.query import named_query_sql, run_sql
 from gamboge.transform import transform_job
 from gamboge.transform.catalog import FileCatalog
@@ -109,9 +110,12 @@ def test_a_run_without_new_landing_data_writes_nothing(lake, first_batch, spark)
 def test_after_a_simulated_day_only_new_manifests_are_read(lake, first_batch, spark):
     report = simulate.simulate(lake["source"], days=1, seed_value=3)
     _ingest()  # a plain run: silent updates arrive by xmin
-    consumed_before = bookmarks.load(config.state_uri(), "transform")["consumed"]
+    taken_before = bookmarks.load(config.state_uri(), "transform")["landing"]
     second = _transform(spark)
-    assert second["inputs"] == [r for r in manifests.list_run_ids(config.landing_uri()) if r not in consumed_before]
+    assert second["inputs"] == [
+        r for r in manifests.list_run_ids(config.landing_uri()) if not cursor.is_taken(taken_before, r)
+    ]
+    assert second["inputs"]
     changes = report["changes"]
     assert (
         second["landed"]["sales_order"]
@@ -212,3 +216,27 @@ def test_a_failed_dimension_build_leaves_no_fact_file_and_the_rerun_heals(lake, 
     assert healed["tables"]["fact_sales_order"]["rows"] > 0
     readable = committed.committed_fact_files(processed)
     assert set(healed["tables"]["fact_sales_order"]["files"]) <= readable
+
+
+def test_a_landing_manifest_committed_after_a_newer_batch_is_transformed_in_a_batch_after_it(lake, first_batch, spark):
+    """Two overlapping ingests: the one that took the older run id commits last. Its manifest
+    sorts before the latest batch, inside the late window: it is still pending, and its batch is
+    named after the latest one, so that the load and the committed state list it too. (Last in
+    the module: its simulated day adds versions the tests above do not expect.)"""
+    simulate.simulate(lake["source"], days=1, seed_value=11)
+    _ingest()
+    landing = config.landing_uri()
+    head = committed.current(config.processed_uri()).state["head"]
+    newest = manifests.list_run_ids(landing)[-1]
+    late = cursor.time_prefix(cursor.run_time(head) - datetime.timedelta(hours=1)) + "-late00"
+    assert late < head < newest
+    storage.move(manifests.manifest_uri(landing, newest), manifests.manifest_uri(landing, late))
+
+    batch = _transform(spark)
+    assert batch["inputs"] == [late]
+    assert batch["batch_id"] > head and batch["batch_id"] == manifests.run_id_after(head, late)
+    assert batch["tables"]["fact_sales_order"]["rows"] > 0
+    state = committed.current(config.processed_uri()).state
+    assert state["head"] == batch["batch_id"]
+    assert set(batch["tables"]["fact_sales_order"]["files"]) <= set(state["files"]["fact_sales_order"])
+    assert _transform(spark)["batch_id"] is None

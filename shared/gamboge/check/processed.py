@@ -2,41 +2,47 @@
 
 No fact file that no committed manifest names, every dimension's catalog location is the snapshot
 the latest committed manifest names, no fact version twice, no foreign key without its dimension
-row, fact rows visible = rows the manifests committed. Reads a ``file://`` lake's file catalog."""
+row, fact rows visible = rows the manifests committed. Reads a ``file://`` lake's file catalog.
 
-from typing import Any, Dict
+What was committed comes from the committed state (``gamboge.lake.committed``) and the latest
+manifest, which names every table's current snapshot: no step reads every manifest."""
+
+from typing import Any, Dict, Set
 
 from gamboge.check.queries import fk_orphans_sql
 from gamboge.check.report import ERROR, Report, sample
 from gamboge.common import schema
 from gamboge.lake import committed
+from gamboge.lake.contracts import CommittedState
 from gamboge.ops.query import connect
 from gamboge.transform.catalog import FileCatalog
 
 Manifests = Dict[str, Dict[str, Any]]  # batch id → processed manifest body, oldest first
 
 
-def check_processed(report: Report, processed_uri: str, catalog_uri: str, processed: Manifests) -> None:
-
-    check_fact_orphans(report, processed_uri, processed)
+def check_processed(
+    report: Report, processed_uri: str, catalog_uri: str, state: CommittedState, latest: Manifests
+) -> None:
+    """``latest``: the newest committed manifest (by its batch id), or nothing."""
+    check_fact_orphans(report, processed_uri, committed.file_set(state))
     catalog = FileCatalog(catalog_uri)
     entries = catalog.tables()
-    check_catalog_locations(report, entries, processed)
+    check_catalog_locations(report, entries, latest)
     if not entries:
         return
     conn = connect(catalog)
     try:
         for table in schema.STAR_TABLES:
             if table.name in entries:
-                _check_visible_table(report, conn, table, entries, processed)
+                _check_visible_table(report, conn, table, entries, state["rows"])
     finally:
         conn.close()
 
 
-def check_fact_orphans(report: Report, processed_uri: str, processed: Manifests) -> None:
+def check_fact_orphans(report: Report, processed_uri: str, committed_files: Set[str]) -> None:
     """Fact files in the zone that no committed manifest (or compaction record) names."""
     # The lake's commit rule (manifests and compaction records): gamboge.lake.committed.
-    orphans = committed.fact_orphans(processed_uri, committed.committed_fact_files(processed_uri, processed.values()))
+    orphans = committed.fact_orphans(processed_uri, committed_files)
     for fact in schema.FACTS:
         stray = orphans[fact.name]
         if stray:
@@ -73,22 +79,19 @@ def check_catalog_locations(report: Report, entries: Dict[str, Any], processed: 
 
 
 def _check_visible_table(
-    report: Report, conn, table: schema.StarTable, entries: Dict[str, Any], processed: Manifests
+    report: Report, conn, table: schema.StarTable, entries: Dict[str, Any], committed_rows: Dict[str, int]
 ) -> None:
     # Names below come from shared/gamboge/common/schema.py, never from data.
     visible = conn.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]  # nosec B608
     report.counts[table.name]["processed"] = visible
     if table.is_fact:
-        _check_fact_rows(report, table, visible, processed)
+        _check_fact_rows(report, table, visible, committed_rows.get(table.name, 0))
         _check_fact_versions(report, conn, table)
         _check_fact_keys(report, conn, table, entries)
 
 
-def _check_fact_rows(report: Report, table: schema.StarTable, visible: int, processed: Manifests) -> None:
+def _check_fact_rows(report: Report, table: schema.StarTable, visible: int, manifest_rows: int) -> None:
     """Fact rows a reader sees = the rows the committed manifests list."""
-    manifest_rows = sum(
-        int(b["tables"][table.name]["rows"]) for b in processed.values() if table.name in b.get("tables", {})
-    )
     if visible != manifest_rows:
         report.add(
             ERROR,

@@ -12,7 +12,7 @@ an ERROR of its own: the local form of the ingest's audit.
 
 import datetime
 import json
-from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 from gamboge.check.queries import q
 from gamboge.check.report import ERROR, WARNING, Report, sample
@@ -164,13 +164,12 @@ def expected_dimensions(
     return out
 
 
-def rejected_ids(processed: Dict[str, Dict[str, Any]]) -> Set[Tuple[str, Any]]:
-    """(source table, id) of every quarantined row whose id could be read."""
+def rejected_ids(rejects_uris: Iterable[str]) -> Set[Tuple[str, Any]]:
+    """(source table, id) of every quarantined row whose id could be read (``rejects_uris``: where
+    the batches wrote their rejects)."""
     out: Set[Tuple[str, Any]] = set()
-    for body in processed.values():
-        if not body.get("rejects_uri"):
-            continue
-        for uri in storage.list_uris(body["rejects_uri"], suffix=".json"):
+    for rejects_uri in rejects_uris:
+        for uri in storage.list_uris(rejects_uri, suffix=".json"):
             for line in storage.read_text(uri).splitlines():
                 reject = json.loads(line)
                 try:

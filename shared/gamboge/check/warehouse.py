@@ -2,7 +2,7 @@
 fact version twice, dim_date contiguous, and as many rows per table as the processed zone holds
 (facts: every version once; dimensions: every key)."""
 
-from typing import Any, Dict
+from typing import Iterable
 
 from gamboge.check.queries import fk_orphans_sql, q
 from gamboge.check.report import ERROR, Report, sample
@@ -10,23 +10,25 @@ from gamboge.common import schema
 from gamboge.warehouse import warehouse
 
 
-def check_warehouse(report: Report, conn, processed: Dict[str, Dict[str, Any]]) -> None:
-    if not check_loaded_batches(report, conn, processed):
+def check_warehouse(report: Report, conn, batches: Iterable[str]) -> None:
+    """``batches``: the processed batches to find in the load log (those committed since the last check)."""
+    if not check_loaded_batches(report, conn, batches):
         return
     for table in schema.STAR_TABLES:
         _check_table(report, conn, table)
     check_calendar(report, conn)
 
 
-def check_loaded_batches(report: Report, conn, processed: Dict[str, Dict[str, Any]]) -> bool:
-    """Every processed batch is in the load log; False when there is no load log at all."""
+def check_loaded_batches(report: Report, conn, batches: Iterable[str]) -> bool:
+    """Every batch of ``batches`` is in the load log; False when there is no load log at all."""
 
     present = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     if warehouse.LOAD_LOG not in present:
         report.add(ERROR, "-", "warehouse", "the warehouse has no load log: nothing was ever loaded")
         return False
-    loaded = set(warehouse.loaded_batches(conn))
-    pending = [b for b in processed if b not in loaded]
+    wanted = list(batches)
+    loaded = set(warehouse.loaded_among(conn, wanted))
+    pending = [b for b in wanted if b not in loaded]
     if pending:
         report.add(ERROR, "-", "pending", f"{len(pending)} processed batch(es) not loaded yet: {sample(pending)}")
     return True

@@ -1,45 +1,42 @@
-"""Batch accounting across the zones, from their manifests alone: every landing manifest consumed
-by a processed batch, landed = processed + rejected per batch and source table, and landing files
-no manifest names."""
+"""Batch accounting across the zones, from their manifests alone: the files every landing manifest
+names exist, landed = processed + rejected per batch and source table, nothing left pending, and
+landing files no manifest names. Each step takes the documents to verify (those committed since
+the last check, ``gamboge.check.checkpoint``) and the totals folded so far."""
 
-from typing import Any, Dict, List
+import datetime
+from typing import Any, Dict, Iterable, List, Optional
 
 from gamboge.check.report import ERROR, WARNING, Report, sample
 from gamboge.common import schema
-from gamboge.lake import manifests, storage
+from gamboge.lake import cursor, storage
+from gamboge.lake.contracts import CheckCheckpoint
 from gamboge.transform.star_sources import MAIN_SOURCE
 
-
-def load_manifests(zone_uri: str) -> Dict[str, Any]:
-    """run id → manifest body, for every committed manifest of a zone, oldest first."""
-    return {r: manifests.read_manifest(manifests.manifest_uri(zone_uri, r)) for r in manifests.list_run_ids(zone_uri)}
+Manifests = Dict[str, Dict[str, Any]]  # run id → manifest body, oldest first
 
 
-def check_batches(
-    report: Report, landing: Dict[str, Dict[str, Any]], processed: Dict[str, Dict[str, Any]], consumed: List[str]
-) -> Dict[str, int]:
-    """landed = processed + rejected per batch and table; nothing pending. Returns rejected per source table."""
-    rejected: Dict[str, int] = {}
-    landed_rows: Dict[str, int] = {}
+def check_landing_files(report: Report, landing: Manifests) -> None:
     for body in landing.values():
         for table, entry in body.get("tables", {}).items():
-            landed_rows[table] = landed_rows.get(table, 0) + int(entry.get("rows") or 0)
             for f in entry.get("files", []):
                 if not storage.exists(f["uri"]):
                     report.add(
                         ERROR, table, "landing", f"landing manifest {body.get('run_id')} lists missing {f['uri']}"
                     )
+
+
+def check_batches(report: Report, inputs: Manifests, processed: Manifests) -> None:
+    """landed = processed + rejected per batch and table (``inputs``: the landing manifests the
+    batches read)."""
     for batch_id, body in processed.items():
-        for table, count in (body.get("rejected") or {}).items():
-            rejected[table] = rejected.get(table, 0) + int(count)
         listed: Dict[str, int] = {}
         for run_id in body.get("inputs", []):
-            if run_id not in landing:
+            if run_id not in inputs:
                 report.add(
                     ERROR, "-", "batch", f"processed batch {batch_id} consumed {run_id}, no such landing manifest"
                 )
                 continue
-            for table, entry in landing[run_id].get("tables", {}).items():
+            for table, entry in inputs[run_id].get("tables", {}).items():
                 listed[table] = listed.get(table, 0) + int(entry.get("rows") or 0)
         read = body.get("landed") or {}
         for table in sorted(set(listed) | set(read)):
@@ -51,24 +48,46 @@ def check_batches(
                     f"batch {batch_id}: landing manifests list {listed.get(table, 0)} row(s), "
                     f"the transform read {read.get(table, 0)}",
                 )
-    pending = [r for r in landing if r not in set(consumed)]
+
+
+def check_pending(report: Report, pending: List[str]) -> None:
+    """``pending``: the landing manifests the transform's bookmark has not taken."""
     if pending:
         report.add(ERROR, "-", "pending", f"{len(pending)} landing manifest(s) not transformed yet: {sample(pending)}")
+
+
+def report_counts(report: Report, verified: CheckCheckpoint) -> None:
     for star_table, source in MAIN_SOURCE.items():
         if source:
-            report.counts[star_table]["landed"] = landed_rows.get(source, 0)
-            report.counts[star_table]["rejected"] = rejected.get(source, 0)
-    return rejected
+            report.counts[star_table]["landed"] = verified["landed"].get(source, 0)
+            report.counts[star_table]["rejected"] = verified["rejected"].get(source, 0)
 
 
-def check_landing_orphans(report: Report, landing_uri: str, landing: Dict[str, Dict[str, Any]]) -> None:
-    named = {f["uri"] for body in landing.values() for e in body.get("tables", {}).values() for f in e.get("files", [])}
-    stray = [
-        u
-        for t in schema.SOURCE_TABLE_NAMES
-        for u in storage.list_uris(storage.join(landing_uri, t))
-        if (u.endswith(".jsonl") or u.endswith(".jsonl.gz")) and u not in named
-    ]
+def _run_id_of(uri: str) -> str:
+    """Landing files are named ``<run_id>-<n>.jsonl[.gz]``."""
+    return uri.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+
+
+def check_landing_orphans(report: Report, landing_uri: str, committed_ids: Iterable[str], since: Optional[str]) -> None:
+    """Landing files of runs that committed no manifest: a crashed ingest's (never read).
+
+    ``committed_ids``: the landing manifests listed from ``since`` (a run-id prefix; None: from the
+    beginning). Only files of runs from ``since`` on are looked at, and only the ingest dates from
+    a day before it are listed: an earlier check saw the older ones."""
+    named = set(committed_ids)
+    stray = []
+    for table in schema.SOURCE_TABLE_NAMES:
+        root = storage.join(landing_uri, table)
+        start = None
+        if since:
+            first_day = cursor.run_time(since).date() - datetime.timedelta(days=1)
+            start = storage.join(root, "ingest_date=" + first_day.isoformat())
+        for uri in storage.list_uris(root, start_after=start):
+            if not (uri.endswith(".jsonl") or uri.endswith(".jsonl.gz")):
+                continue
+            run_id = _run_id_of(uri)
+            if run_id not in named and (since is None or run_id >= since):
+                stray.append(uri)
     if stray:
         report.add(
             WARNING,
@@ -78,30 +97,19 @@ def check_landing_orphans(report: Report, landing_uri: str, landing: Dict[str, D
         )
 
 
-def check_capture(report: Report, landing: Dict[str, Dict[str, Any]]) -> None:
+def check_capture(report: Report, verified: CheckCheckpoint) -> None:
     """What the ingest's capture recorded: rows deleted in the source (WARNING: the star keeps
     them as history), and each table's latest audit after an incremental read, which must have
     found nothing (ERROR otherwise: the capture missed a change, which that audit then landed)."""
-    deleted: Dict[str, List[Any]] = {}
-    deleted_rows: Dict[str, int] = {}
-    audits: Dict[str, Any] = {}
-    for run_id, body in landing.items():  # oldest first
-        for table, entry in body.get("tables", {}).items():
-            if entry.get("deleted"):
-                deleted_rows[table] = deleted_rows.get(table, 0) + entry["deleted"]["rows"]
-                deleted.setdefault(table, []).extend(entry["deleted"]["ids"])
-            capture = entry.get("capture") or {}
-            if entry.get("audit") is not None and capture.get("kind") == "incremental":
-                audits[table] = (run_id, entry["audit"])
-    for table, count in sorted(deleted_rows.items()):
+    for table, deleted in sorted(verified["deleted"].items()):
         report.add(
             WARNING,
             table,
             "deleted in source",
-            f"{count} row(s) deleted in ToteSys, recorded by the ingest (kept in the star as history): "
-            + sample(deleted[table]),
+            f"{deleted['rows']} row(s) deleted in ToteSys, recorded by the ingest (kept in the star as history): "
+            + sample(deleted["ids"]),
         )
-    for table, (run_id, counts) in sorted(audits.items()):
+    for table, (run_id, counts) in sorted(verified["audits"].items()):
         if any(counts.values()):
             report.add(
                 ERROR,

@@ -10,6 +10,7 @@ more day first, so each `make run` shows the incremental behaviour.
 """
 
 import argparse
+import datetime
 import fcntl
 import functools
 import json
@@ -31,7 +32,7 @@ from gamboge.common.redact import dsn_without_password
 from gamboge.common.text import format_table
 from gamboge.dev import seed, simulate
 from gamboge.ingest import job as ingest_job
-from gamboge.lake import bookmarks, manifests
+from gamboge.lake import bookmarks, cursor, manifests
 from gamboge.load import load_job
 from gamboge.transform import transform_job
 from gamboge.transform.star_sources import MAIN_SOURCE
@@ -130,14 +131,15 @@ def prepare_source(scale: float) -> Dict[str, Any]:
 
 def run_ingest() -> Dict[str, Any]:
     landing = config.landing_uri()
-    before = set(manifests.list_run_ids(landing))
+    # The ingest's run id is taken after this moment: list only the manifests named after it.
+    started = cursor.time_prefix(datetime.datetime.now(datetime.timezone.utc))
     script = config.project_root() / workflow.job("ingest").script
     argv = [sys.executable, *glue_args.to_argv(_stage_arguments("ingest"), str(script))]
     env = dict(os.environ, PYTHONPATH=str(LIBRARY_ROOT), **{logs.ENV_FORMAT: logs.log_format()})
     result = subprocess.run(argv, env=env)
     if result.returncode != 0:
         raise StageFailed(f"ingest failed (exit {result.returncode}); its bookmark is unchanged, rerun to retry")
-    new = [r for r in manifests.list_run_ids(landing) if r not in before]
+    new = manifests.list_run_ids(landing, after=started)
     if not new:
         return {"run_id": None, "tables": {}}
     body = dict(manifests.read_landing_manifest(manifests.manifest_uri(landing, new[-1])))

@@ -52,7 +52,7 @@ from gamboge.ingest.source import (
 )
 from gamboge.ingest.table_job import TableJob
 from gamboge.ingest.workers import run_workers
-from gamboge.lake import bookmarks, manifests, storage, workflow_run
+from gamboge.lake import bookmarks, cursor, manifests, storage, workflow_run
 
 SUMMARY = "Glue Python shell job: ToteSys PostgreSQL to landing JSON Lines, incremental, one snapshot per run."
 WORKERS = 2  # two connections in one snapshot: Glue Python shell gets 1 DPU, a local laptop 2+ cores
@@ -266,6 +266,13 @@ def run(settings: Settings, source: Optional[Source] = None) -> Dict[str, Any]:
 
     body = manifest_body(settings, context, results)
     faults.crash_point(CRASH_AFTER_DATA_FILES)
+    if not cursor.commits_in_time(run_id):
+        # Readers list the manifests from a window before the newest they took; one committed
+        # later than that might never be listed. Nothing is committed: the next run reads it again.
+        raise IngestError(
+            f"run {run_id} took longer than {cursor.LATE_WINDOW} to commit; its manifest is not written "
+            "(bookmark unchanged, the next run reads the same changes)"
+        )
     manifest = manifests.write_manifest(settings.landing_uri, run_id, body)
     faults.crash_point(CRASH_BEFORE_BOOKMARK)
     if settings.bookmark_option == bookmarks.ENABLE:

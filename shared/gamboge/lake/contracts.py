@@ -28,12 +28,16 @@ Imported by the ingest job: Python 3.9 compatible (``typing.TypedDict``, no ``X 
 from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, TypedDict, Union
 
 from gamboge.common.errors import GambogeError
+from gamboge.lake import cursor
+from gamboge.lake.cursor import Cursor
 
 # The current format of each kind of document; a reader knows formats 1 … FORMAT of its kind.
 LANDING_MANIFEST_FORMAT = 2  # 2: xmin capture (capture, deleted, audit, snapshot_xids)
 PROCESSED_MANIFEST_FORMAT = 1
 INGEST_BOOKMARK_FORMAT = 2  # 2: per table the snapshot xmin and a row count, no last_updated watermark
-TRANSFORM_BOOKMARK_FORMAT = 1
+TRANSFORM_BOOKMARK_FORMAT = 2  # 2: a cursor over the landing manifests instead of every consumed id
+COMMITTED_STATE_FORMAT = 1
+CHECK_CHECKPOINT_FORMAT = 1
 # A document without a "format" key was written before formats existed: that is format 1.
 UNVERSIONED = 1
 
@@ -177,11 +181,43 @@ class TransformBookmark(TypedDict, total=False):
     """Every key is written; ``bookmarks.load`` gives ``{}`` when there is no bookmark yet."""
 
     format: int
-    consumed: List[str]  # landing run ids already transformed, sorted
+    landing: Cursor  # the landing manifests already transformed (or found empty)
     updated_at: str  # UTC, ISO-8601
 
 
 Bookmark = Union[IngestBookmark, TransformBookmark]
+
+
+# --- committed state: <lake>/processed/_committed.json, written by transform ------------------------
+class CommittedState(TypedDict):
+    """What a reader of the processed zone sees, folded from the processed manifests and the
+    compaction records up to the two cursors; the manifests and records stay the truth."""
+
+    format: int
+    manifests: Cursor  # processed manifests folded in
+    compactions: Cursor  # compaction records folded in
+    head: Optional[str]  # the newest committed batch: its manifest holds the current snapshots
+    files: Dict[str, List[str]]  # fact table → its committed files, sorted
+    rows: Dict[str, int]  # fact table → rows the folded manifests committed
+
+
+# --- check checkpoint: <state>/check/checkpoint.json, written by `gamboge check` --------------------
+class DeletedTotals(TypedDict):
+    rows: int
+    ids: List[int]  # the first ids (at most report.SAMPLE are shown), in the order recorded
+
+
+class CheckCheckpoint(TypedDict):
+    """What earlier checks verified, so that the next one reads only what is new."""
+
+    format: int
+    landing: Cursor  # landing manifests verified (files exist, counted)
+    processed: Cursor  # processed batches verified (landed = processed + rejected, loaded)
+    landed: Dict[str, int]  # source table → rows the verified landing manifests list
+    rejected: Dict[str, int]  # source table → rows the verified batches quarantined
+    rejects: List[str]  # rejects_uri of every verified batch that quarantined a row
+    deleted: Dict[str, DeletedTotals]  # source table → deletes the ingest recorded
+    audits: Dict[str, List[Any]]  # source table → [run id, AuditCounts] of its latest audit after an incremental read
 
 
 # --- format stamps and checks ----------------------------------------------------------------------
@@ -196,6 +232,8 @@ LANDING_MANIFEST = Kind("landing manifest", LANDING_MANIFEST_FORMAT)
 PROCESSED_MANIFEST = Kind("processed manifest", PROCESSED_MANIFEST_FORMAT)
 INGEST_BOOKMARK = Kind("ingest bookmark", INGEST_BOOKMARK_FORMAT)
 TRANSFORM_BOOKMARK = Kind("transform bookmark", TRANSFORM_BOOKMARK_FORMAT)
+COMMITTED_STATE = Kind("committed state", COMMITTED_STATE_FORMAT)
+CHECK_CHECKPOINT = Kind("check checkpoint", CHECK_CHECKPOINT_FORMAT)
 
 MANIFEST_KINDS: Dict[str, Kind] = {"ingest": LANDING_MANIFEST, "transform": PROCESSED_MANIFEST}  # by "job"
 BOOKMARK_KINDS: Dict[str, Kind] = {"ingest": INGEST_BOOKMARK, "transform": TRANSFORM_BOOKMARK}  # by job
@@ -272,7 +310,14 @@ def _ingest_bookmark_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
     return dict(document, tables=tables)
 
 
+def _transform_bookmark_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
+    """Format 1 listed every consumed landing run id: the cursor that has taken them."""
+    upgraded = {k: v for k, v in document.items() if k != "consumed"}
+    return dict(upgraded, landing=cursor.of(document.get("consumed", [])))
+
+
 _UPGRADES = {
     (LANDING_MANIFEST.name, 1): _landing_manifest_1_to_2,
     (INGEST_BOOKMARK.name, 1): _ingest_bookmark_1_to_2,
+    (TRANSFORM_BOOKMARK.name, 1): _transform_bookmark_1_to_2,
 }

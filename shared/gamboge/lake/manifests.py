@@ -2,7 +2,7 @@
 
 A manifest is ``<zone>/_manifests/<run_id>.json``. Downstream stages consume manifests (never raw
 listings) in run-id order; data files no manifest names do not exist for them. Run ids sort by
-time, so "newer than my bookmark" is a string comparison.
+time, so "newer than my bookmark" is a listing that starts after it (``gamboge.lake.cursor``).
 
 What a manifest holds is a contract (``gamboge.lake.contracts``): ``write_manifest`` stamps the
 format of its kind, the readers check it and refuse a format this version does not know.
@@ -15,7 +15,7 @@ import json
 import uuid
 from typing import Any, Dict, List, Mapping, Optional, cast
 
-from gamboge.lake import contracts, storage
+from gamboge.lake import contracts, cursor, storage
 from gamboge.lake.contracts import LandingManifest, Manifest, ProcessedManifest
 
 MANIFEST_DIR = "_manifests"
@@ -25,6 +25,13 @@ def new_run_id(now: "datetime.datetime | None" = None) -> str:
     """``20261126T120000123456Z-1a2b3c``: UTC time to the microsecond, then a random tail."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def run_id_after(earlier: str, like: str) -> str:
+    """A run id that sorts just after ``earlier`` (one microsecond later) with the random tail of
+    ``like``: the same two ids always give the same one."""
+    moment = cursor.run_time(earlier) + datetime.timedelta(microseconds=1)
+    return cursor.time_prefix(moment) + "-" + like.rsplit("-", 1)[-1]
 
 
 def manifest_uri(zone_uri: str, run_id: str) -> str:
@@ -65,12 +72,21 @@ def read_processed_manifest(uri: str) -> ProcessedManifest:
     return cast(ProcessedManifest, _read(uri, contracts.PROCESSED_MANIFEST))
 
 
-def list_run_ids(zone_uri: str) -> List[str]:
-    """Run ids of every committed manifest in the zone, oldest first."""
-    prefix = storage.join(zone_uri, MANIFEST_DIR)
-    return [u.rsplit("/", 1)[-1][: -len(".json")] for u in storage.list_uris(prefix, suffix=".json")]
+def run_ids_in(prefix: str, after: Optional[str] = None) -> List[str]:
+    """Run ids of the ``<run_id>.json`` documents directly below ``prefix``, oldest first; with
+    ``after`` (a run id or a prefix of one), only those that sort after it."""
+    start = storage.join(prefix, after) if after else None
+    uris = storage.list_uris(prefix, suffix=".json", start_after=start)
+    listed = [u.rsplit("/", 1)[-1][: -len(".json")] for u in uris]
+    return [r for r in listed if after is None or r > after]  # the listing includes <after>.json itself
 
 
-def pending_run_ids(zone_uri: str, consumed: List[str]) -> List[str]:
-    done = set(consumed)
-    return [r for r in list_run_ids(zone_uri) if r not in done]
+def list_run_ids(zone_uri: str, after: Optional[str] = None) -> List[str]:
+    """Run ids of every committed manifest in the zone (with ``after``: newer ones), oldest first."""
+    return run_ids_in(storage.join(zone_uri, MANIFEST_DIR), after)
+
+
+def unseen_run_ids(zone_uri: str, position: cursor.Cursor) -> List[str]:
+    """Committed manifests of the zone that ``position`` has not taken, oldest first: one listing
+    that starts a late window before the position, however long the zone's history."""
+    return cursor.unseen(position, list_run_ids(zone_uri, cursor.listing_start(position)))

@@ -88,21 +88,31 @@ def read_text(uri: str) -> str:
     return read_bytes(uri).decode("utf-8")
 
 
-def list_uris(prefix: str, suffix: str = "") -> List[str]:
-    """Every complete object below ``prefix`` (recursively), sorted, ending with ``suffix``."""
+def list_uris(prefix: str, suffix: str = "", start_after: Optional[str] = None) -> List[str]:
+    """Every complete object below ``prefix`` (recursively), sorted, ending with ``suffix``.
+
+    ``start_after`` (a URI below ``prefix``, not necessarily an object): only objects whose URI
+    sorts after it. On S3 the listing itself starts there (ListObjectsV2 ``StartAfter``), so its
+    cost is what comes after, not what came before; locally the names are read from the
+    directories, and no file is opened."""
     scheme, bucket, key = _split(prefix)
+    after = _split(start_after)[2] if start_after else None
     out = []
     if scheme == "file":
         if not os.path.isdir(key):
             return []
         for root, _dirs, files in os.walk(key):
             for name in files:
-                if _TMP_MARK in name or not name.endswith(suffix):
+                path = os.path.join(root, name)
+                if _TMP_MARK in name or not name.endswith(suffix) or (after is not None and path <= after):
                     continue
-                out.append("file://" + os.path.join(root, name))
+                out.append("file://" + path)
         return sorted(out)
+    listing = {"Bucket": bucket, "Prefix": key.rstrip("/") + "/"}
+    if after is not None:
+        listing["StartAfter"] = after
     paginator = s3_client().get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=key.rstrip("/") + "/"):
+    for page in paginator.paginate(**listing):
         for obj in page.get("Contents", []):
             if obj["Key"].endswith(suffix):
                 out.append("s3://{}/{}".format(bucket, obj["Key"]))

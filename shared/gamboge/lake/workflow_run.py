@@ -12,7 +12,7 @@ Imported by the ingest job: Python 3.9 compatible.
 from typing import Dict, Optional
 
 from gamboge.common import aws
-from gamboge.lake import manifests
+from gamboge.lake import manifests, storage
 
 LANDING_MANIFEST = "gamboge_landing_manifest"
 PROCESSED_MANIFEST = "gamboge_processed_manifest"
@@ -47,6 +47,6 @@ def missing_upstream(arguments: Dict[str, Optional[str]], key: str, zone_uri: st
     the committed manifests of ``zone_uri``; None when it is there, or when not in a workflow."""
 
     expected = read(arguments, key)
-    if expected and expected not in manifests.list_run_ids(zone_uri):
+    if expected and not storage.exists(manifests.manifest_uri(zone_uri, expected)):
         return f"the previous job committed {expected}, but it is not in {zone_uri}"
     return None

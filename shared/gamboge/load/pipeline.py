@@ -1,6 +1,7 @@
 """The load job: processed-zone batches → the PostgreSQL warehouse, each batch exactly once.
 
-Per batch (processed manifests not yet in the load log, oldest first):
+Per batch (processed manifests not yet in the load log, oldest first; batch ids grow with every
+commit, so they are the manifests listed after the log's newest batch):
 
 1. Spark writes every table the batch changed over JDBC into per-batch UNLOGGED staging tables
    (bulk, parallel, no WAL). Staging is disposable: a crash leaves only staging behind, which the
@@ -166,8 +167,10 @@ def run(
         with conn.transaction():
             warehouse.ensure_schema(conn)
         staging.drop_leftover_staging(conn)
-        done = set(warehouse.loaded_batches(conn))
-        pending = [b for b in manifests.list_run_ids(processed_uri) if b not in done]
+        # The batches after the load log's newest (and any late one in the window before it): one
+        # listing of a few days of manifests, however many batches the log holds.
+        pending = manifests.unseen_run_ids(processed_uri, warehouse.load_position(conn))
+        already_loaded = warehouse.loaded_count(conn)
         if not pending:
             log.info("nothing new to load: every processed batch is in the load log")
         if pending and not isinstance(spark, SparkSession):
@@ -199,7 +202,7 @@ def run(
         "job": JOB,
         "warehouse": target.label,
         "loaded": loaded,
-        "already_loaded": len(done),
+        "already_loaded": already_loaded,
         "tables": totals,
         "housekeeping": tidied,
         "seconds": round(time.monotonic() - started, 3),

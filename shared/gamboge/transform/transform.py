@@ -4,13 +4,19 @@ Sources (landing files a manifest names), pure transforms (shared/gamboge/transf
 the processed zone, the catalog, the manifest, the bookmark) are kept apart; this module wires them.
 
 Commit protocol, so that a crash anywhere is healed by a rerun:
-1. the batch id is the newest pending landing run id: the same pending set gives the same id;
-2. fact files no committed processed manifest names are orphans of a crashed run: deleted first;
+1. the batch id is the newest pending landing run id (or, for a late landing manifest, the id just
+   after the latest batch): the same pending set gives the same id;
+2. fact files the committed state does not name are orphans of a crashed run: deleted first;
 3. dimensions and current-state tables go to a new ``snapshot=<batch>`` prefix (readers keep the
    old one until the catalog and the manifest move);
 4. fact versions already in the processed zone are dropped (anti-join on the version key), the rest
    written as ``<fact>/created_month=YYYY-MM/<batch>-<n>.parquet``;
-5. the catalog, then the processed manifest (the commit), then the bookmark.
+5. the catalog, then the processed manifest (the commit), then the bookmark, then the committed
+   state (``gamboge.lake.committed``).
+
+What is pending and what came before are read from the bookmark's cursor and the committed state,
+never from the whole history: a run lists the landing manifests of the last few days and reads
+the new ones, the latest processed manifest, and the checkpoint.
 """
 
 import datetime
@@ -19,7 +25,7 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -27,7 +33,7 @@ from pyspark.sql import types as T
 
 from gamboge.common import faults, logs, schema
 from gamboge.common.errors import GambogeError
-from gamboge.lake import bookmarks, committed, manifests, storage
+from gamboge.lake import bookmarks, committed, cursor, manifests, storage
 from gamboge.spark import observed
 from gamboge.spark.session import described
 from gamboge.transform import settings, star, star_sources
@@ -52,17 +58,43 @@ class TransformError(GambogeError):
     pass
 
 
-def _latest_processed_manifest(processed_uri: str) -> Dict[str, Any]:
-    run_ids = manifests.list_run_ids(processed_uri)
-    return manifests.read_manifest(manifests.manifest_uri(processed_uri, run_ids[-1])) if run_ids else {}
+def _latest_processed_manifest(processed_uri: str, state: committed.CommittedState) -> Dict[str, Any]:
+    head = state["head"]
+    return dict(manifests.read_manifest(manifests.manifest_uri(processed_uri, head))) if head else {}
 
 
-def remove_orphans(processed_uri: str) -> int:
+def remove_orphans(processed_uri: str, committed_files: Optional[Set[str]] = None) -> int:
     """Delete what an interrupted run left behind (the lake's commit rule: gamboge.lake.committed)."""
-    removed = committed.remove_orphans(processed_uri)
+    removed = committed.remove_orphans(processed_uri, committed_files)
     if removed:
         log.warning("removed %d orphan file(s) of an interrupted run", removed)
     return removed
+
+
+def _pending(landing_uri: str, bookmark: Dict[str, Any], latest: Dict[str, Any]) -> Tuple[cursor.Cursor, List[str]]:
+    """The landing manifests already transformed, and those pending, oldest first.
+
+    A crash between a batch's manifest and the bookmark leaves the batch's inputs pending: they are
+    taken here. The transform is the zone's only writer, so only the latest batch can be missing
+    from the bookmark. With no bookmark at all (never written, or reset) its inputs count as taken
+    only when the newest pending manifest is the batch's own id: the same pending set again."""
+    position = bookmark.get("landing", cursor.EMPTY)
+    pending = manifests.unseen_run_ids(landing_uri, position)
+    missed = set(latest.get("inputs", [])) & set(pending)
+    if missed and (bookmark or pending[-1] == latest["batch_id"]):
+        log.info("batch %s was already committed; recording it in the bookmark", latest["batch_id"])
+        position = cursor.advanced(position, missed)
+        pending = [r for r in pending if r not in missed]
+    return position, pending
+
+
+def _batch_id(pending: List[str], head: Optional[str], bookmark_option: str) -> str:
+    """A full rebuild gets a fresh id; an incremental batch is named by its newest input, so that a
+    rerun of the same pending set overwrites its own output instead of adding to it. Batch ids grow
+    with every commit, which lets readers list the batches after the ones they know: a batch whose
+    newest input is older than the latest batch (a late landing manifest) is named just after it."""
+    candidate = manifests.new_run_id() if bookmark_option == bookmarks.DISABLE else pending[-1]
+    return candidate if head is None or candidate > head else manifests.run_id_after(head, candidate)
 
 
 def _landing_files(landing_uri: str, run_ids: List[str]) -> Tuple[Dict[str, List[str]], Dict[str, int]]:
@@ -475,13 +507,20 @@ def _catalog(tables: Dict[str, Dict[str, Any]], processed_uri: str, catalog: Cat
 
 
 def _commit(
-    processed_uri: str, state_uri: str, summary: Dict[str, Any], bookmark: Dict[str, Any], bookmark_option: str
+    processed_uri: str,
+    state_uri: str,
+    summary: Dict[str, Any],
+    bookmark: Dict[str, Any],
+    bookmark_option: str,
+    state: committed.CommittedState,
 ) -> None:
-    """The processed manifest (the commit), then the bookmark; each step has its crash point."""
+    """The processed manifest (the commit), the bookmark, then the committed state (a checkpoint of
+    both: a crash before it only leaves the next reader more to fold); each step has its crash point."""
     faults.crash_point(CRASH_AFTER_FACTS)
     manifests.write_manifest(processed_uri, summary["batch_id"], summary)
     faults.crash_point(CRASH_BEFORE_BOOKMARK)
     _save_bookmark(state_uri, bookmark, summary["inputs"], bookmark_option)
+    committed.save_state(processed_uri, committed.with_manifest(state, summary["batch_id"], summary))
     for name, entry in summary["tables"].items():
         if not entry.get("carried_over"):
             logs.event(log, "table written", table=name, rows=entry["rows"])
@@ -505,22 +544,20 @@ def run(
     bookmarks.check_option(bookmark_option)
     started = time.monotonic()
     bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
-    pending = manifests.pending_run_ids(landing_uri, bookmark.get("consumed", []))
+    state = committed.current(processed_uri).state
+    latest = _latest_processed_manifest(processed_uri, state)
+    position, pending = _pending(landing_uri, bookmark, latest if bookmark_option != bookmarks.DISABLE else {})
     if not pending:
+        if position != bookmark.get("landing", cursor.EMPTY):  # the latest batch, missing from the bookmark
+            _save_bookmark(state_uri, bookmark, latest["inputs"], bookmark_option)
+            committed.save_state(processed_uri, state)
+            return latest
         log.info("nothing new to transform: every landing manifest is consumed")
         return {"batch_id": None, "inputs": [], "tables": {}}
-    # A full rebuild gets a fresh id; an incremental batch is named by its newest input, so a
-    # rerun of the same pending set overwrites its own output instead of adding to it.
-    batch_id = manifests.new_run_id() if bookmark_option == bookmarks.DISABLE else pending[-1]
-    if storage.exists(manifests.manifest_uri(processed_uri, batch_id)):
-        # Committed before a crash that hit ahead of the bookmark: only the bookmark is missing.
-        log.info("batch %s was already committed; recording it in the bookmark", batch_id)
-        summary = manifests.read_manifest(manifests.manifest_uri(processed_uri, batch_id))
-        _save_bookmark(state_uri, bookmark, pending, bookmark_option)
-        return summary
-
-    remove_orphans(processed_uri)
-    previous = {} if bookmark_option == bookmarks.DISABLE else _latest_processed_manifest(processed_uri)
+    bookmark = dict(bookmark, landing=position)
+    batch_id = _batch_id(pending, state["head"], bookmark_option)
+    remove_orphans(processed_uri, committed.file_set(state))
+    previous = {} if bookmark_option == bookmarks.DISABLE else latest
     files, landed_rows = _landing_files(landing_uri, pending)
     log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
     sources = BatchSources(spark, files, landed_rows)
@@ -554,7 +591,7 @@ def run(
         "date_range": date_range,
         "seconds": round(time.monotonic() - started, 3),
     }
-    _commit(processed_uri, state_uri, summary, bookmark, bookmark_option)
+    _commit(processed_uri, state_uri, summary, bookmark, bookmark_option, state)
     return summary
 
 
@@ -564,7 +601,7 @@ def idle_summary(landing_uri: str, state_uri: str, bookmark_option: str = bookma
     when there is something to transform."""
     bookmarks.check_option(bookmark_option)
     bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
-    pending = manifests.pending_run_ids(landing_uri, bookmark.get("consumed", []))
+    pending = manifests.unseen_run_ids(landing_uri, bookmark.get("landing", cursor.EMPTY))
     for run_id in pending:
         if not manifests.read_landing_manifest(manifests.manifest_uri(landing_uri, run_id)).get("empty"):
             return None
@@ -577,5 +614,5 @@ def idle_summary(landing_uri: str, state_uri: str, bookmark_option: str = bookma
 def _save_bookmark(state_uri: str, bookmark: Dict[str, Any], pending: List[str], option: str) -> None:
     if option == bookmarks.PAUSE:
         return
-    consumed = sorted(set(bookmark.get("consumed", [])) | set(pending))
-    bookmarks.save(state_uri, JOB, {"consumed": consumed, "updated_at": datetime.datetime.utcnow().isoformat()})
+    landing = cursor.advanced(bookmark.get("landing", cursor.EMPTY), pending)
+    bookmarks.save(state_uri, JOB, {"landing": landing, "updated_at": datetime.datetime.utcnow().isoformat()})

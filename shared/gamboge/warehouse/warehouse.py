@@ -15,6 +15,7 @@ from gamboge import SQL_DIR
 from gamboge.common import postgres, schema
 from gamboge.common.errors import GambogeError
 from gamboge.common.schema import quote_ident
+from gamboge.lake import cursor
 
 SQL_FILE = SQL_DIR / "warehouse.sql"
 
@@ -177,3 +178,28 @@ def ensure_schema(conn) -> None:
 def loaded_batches(conn: Any) -> List[str]:
     """The batches the load log records (``conn``: a psycopg connection to the warehouse)."""
     return [r[0] for r in conn.execute(f"SELECT batch_id FROM {quote_ident(LOAD_LOG)}").fetchall()]  # nosec B608
+
+
+def load_position(conn: Any) -> cursor.Cursor:
+    """The load log as a cursor over the processed manifests: its newest batch, and the batches of
+    the late window before it (processed batch ids grow with every commit, so this is exact)."""
+    table = quote_ident(LOAD_LOG)
+    latest = conn.execute(f"SELECT max(batch_id) FROM {table}").fetchone()[0]  # nosec B608
+    if latest is None:
+        return cursor.EMPTY
+    recent = conn.execute(
+        f"SELECT batch_id FROM {table} WHERE batch_id >= %s ORDER BY batch_id",  # nosec B608
+        (cursor.window_start(latest),),
+    ).fetchall()
+    return {"through": latest, "recent": [r[0] for r in recent]}
+
+
+def loaded_among(conn: Any, batches: List[str]) -> List[str]:
+    """Which of ``batches`` the load log records."""
+    query = f"SELECT batch_id FROM {quote_ident(LOAD_LOG)} WHERE batch_id = ANY(%s)"  # nosec B608
+    rows = conn.execute(query, (batches,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def loaded_count(conn: Any) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {quote_ident(LOAD_LOG)}").fetchone()[0])  # nosec B608

@@ -231,5 +231,4 @@ def test_quarantined_ids_are_read_from_the_rejects_the_processed_manifests_name(
     ]
     storage.write_text(storage.join(rejects_uri, "part-0.json"), "".join(json.dumps(x) + "\n" for x in lines))
     storage.write_text(storage.join(rejects_uri, "_SUCCESS"), "")
-    processed = {"b1": {"rejects_uri": rejects_uri}, "b2": {"rejects_uri": None}, "b3": {}}
-    assert source_oracle.rejected_ids(processed) == {("currency", 3), ("payment", 12)}
+    assert source_oracle.rejected_ids([rejects_uri]) == {("currency", 3), ("payment", 12)}

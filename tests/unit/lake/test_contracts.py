@@ -11,7 +11,7 @@ from gamboge.common.postgres import CatalogColumn
 from gamboge.ingest import job as ingest
 from gamboge.ingest import model, settings
 from gamboge.ingest.capture import SnapshotXids, XminWindow
-from gamboge.lake import bookmarks, contracts, manifests, storage
+from gamboge.lake import bookmarks, contracts, cursor, manifests, storage
 from gamboge.lake.contracts import (
     IngestBookmark,
     LandingManifest,
@@ -104,7 +104,11 @@ def ingest_bookmark(lake) -> IngestBookmark:
 
 
 def transform_bookmark() -> TransformBookmark:
-    return {"format": contracts.TRANSFORM_BOOKMARK_FORMAT, "consumed": [RUN_ID], "updated_at": "2026-01-02T03:05:00"}
+    return {
+        "format": contracts.TRANSFORM_BOOKMARK_FORMAT,
+        "landing": {"through": RUN_ID, "recent": [RUN_ID]},
+        "updated_at": "2026-01-02T03:05:00",
+    }
 
 
 def without_format(document):
@@ -150,7 +154,9 @@ def test_an_ingest_bookmark_round_trips_with_its_format(lake):
 def test_a_transform_bookmark_round_trips_with_its_format(lake):
     bookmark = transform_bookmark()
     bookmarks.save(lake["state"], "transform", without_format(bookmark))
-    assert stored(bookmarks.bookmark_uri(lake["state"], "transform"))["format"] == 1
+    assert (
+        stored(bookmarks.bookmark_uri(lake["state"], "transform"))["format"] == contracts.TRANSFORM_BOOKMARK_FORMAT == 2
+    )
     assert bookmarks.load(lake["state"], "transform") == bookmark
 
 
@@ -225,10 +231,15 @@ def test_a_format_1_ingest_bookmark_keeps_its_fingerprints_and_has_no_xmin(lake)
     }
 
 
-def test_a_transform_bookmark_without_format_reads_as_format_1(lake):
-    bookmark = transform_bookmark()
-    _write_raw(bookmarks.bookmark_uri(lake["state"], "transform"), without_format(bookmark))
-    assert bookmarks.load(lake["state"], "transform") == bookmark
+def test_a_format_1_transform_bookmark_becomes_the_cursor_that_took_every_consumed_id(lake):
+    older = "20251201T000000000000Z-000001"  # a month before RUN_ID: outside the late window
+    _write_raw(
+        bookmarks.bookmark_uri(lake["state"], "transform"),
+        {"consumed": [older, RUN_ID], "updated_at": "2026-01-02T03:05:00"},  # format 1 had no "format"
+    )
+    bookmark = bookmarks.load(lake["state"], "transform")
+    assert bookmark == transform_bookmark()
+    assert cursor.is_taken(bookmark["landing"], older) and cursor.is_taken(bookmark["landing"], RUN_ID)
 
 
 # --- what a reader refuses ---------------------------------------------------------------------------
@@ -334,4 +345,5 @@ def test_the_transform_bookmark_writer_fills_every_key_of_its_contract(lake):
 
     transform._save_bookmark(lake["state"], {}, [RUN_ID], bookmarks.ENABLE)
     bookmark = bookmarks.load(lake["state"], "transform")
-    assert set(bookmark) == _keys(TransformBookmark) and bookmark["consumed"] == [RUN_ID]
+    assert set(bookmark) == _keys(TransformBookmark)
+    assert bookmark["landing"] == {"through": RUN_ID, "recent": [RUN_ID]}
