@@ -32,6 +32,7 @@ from bench.transform import spread
 from gamboge import LIBRARY_ROOT
 from gamboge.check import checkpoint
 from gamboge.common import config
+from gamboge.dev import moto_server
 from gamboge.dev.simulate import simulate
 from gamboge.lake import bookmarks, committed, cursor, manifests, storage
 
@@ -161,42 +162,22 @@ def measure_runs(cluster: BenchCluster, history: bool, seed_value: int) -> Dict[
 # --- storage requests against moto ------------------------------------------------------------------
 @contextlib.contextmanager
 def moto_s3():
-    import socket
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 - local emulator
-            break
-        except OSError:
-            time.sleep(0.1)
-    saved = {
-        k: os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-    }
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      AWS_DEFAULT_REGION="eu-west-2")  # fmt: skip
-    storage.reset_clients()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    """A moto server, with the AWS settings of this process pointing at it for the block."""
+    names = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    saved = {k: os.environ.get(k) for k in names}
+    with moto_server.running() as endpoint:
+        os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                          AWS_DEFAULT_REGION="eu-west-2")  # fmt: skip
         storage.reset_clients()
-        server.terminate()
-        server.wait(timeout=10)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            storage.reset_clients()
 
 
 class RequestCounter:

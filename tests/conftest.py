@@ -2,18 +2,13 @@
 server, and the pipeline workspaces of tests/helpers/workspaces.py."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from gamboge.dev import localpg
+from gamboge.dev import localpg, moto_server
 
 pytest.register_assert_rewrite("helpers")  # before pytest_plugins imports them
 pytest_plugins = ["helpers.workspaces", "helpers.xid_cluster"]  # `sources`, `clean_runs`; `xid_edge_cluster`
@@ -59,28 +54,8 @@ def spark():
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """A moto server (AWS control-plane emulator) on a free loopback port, for boto3's real calls."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 - local test server
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.1)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=10)
+    with moto_server.running() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture()
