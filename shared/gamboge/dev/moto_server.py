@@ -29,7 +29,7 @@ def running() -> Iterator[str]:
     try:
         while True:
             try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 - the local emulator
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310  # nosec B310 - http on loopback
                 break
             except OSError:
                 if time.monotonic() > deadline:
