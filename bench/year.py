@@ -218,8 +218,8 @@ def count_requests(cluster: BenchCluster, history: bool) -> Dict[str, int]:
         )
         with counter.counting(counts, "ingest (nothing new)"):
             assert ingest.run_job(arguments) == 0
-    with counter.counting(counts, "transform: idle_summary"):
-        assert transform.idle_summary(landing, state) is not None
+    with counter.counting(counts, "transform: pending_work"):
+        assert transform.pending_work(landing, state).idle is not None
     with counter.counting(counts, "transform: committed state, latest batch, pending"):
         folded = committed.current(processed).state
         latest = transform._latest_processed_manifest(processed, folded)

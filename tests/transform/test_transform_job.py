@@ -139,6 +139,29 @@ def test_after_a_simulated_day_only_new_manifests_are_read(lake, first_batch, sp
             assert all(uri.rsplit("/", 1)[1].startswith(batch["batch_id"] + "-") for uri in entry["files"])
 
 
+def test_a_session_is_made_for_the_rows_the_pending_manifests_landed(lake, first_batch, spark):
+    """The factory learns the workload from the landing manifests before any Spark runs: the same
+    number the transform then counts row by row."""
+    simulate.simulate(lake["source"], days=1, seed_value=11)
+    _ingest()
+    taken = bookmarks.load(config.state_uri(), "transform")["landing"]
+    pending = [r for r in manifests.list_run_ids(config.landing_uri()) if not cursor.is_taken(taken, r)]
+    manifest_rows = sum(
+        entry["rows"]
+        for run_id in pending
+        for entry in manifests.read_manifest(manifests.manifest_uri(config.landing_uri(), run_id))["tables"].values()
+    )
+    asked = []
+
+    def factory(workload_rows):
+        asked.append(workload_rows)
+        return spark
+
+    summary = transform_job.execute(transform_job.defaults(), spark_factory=factory)
+    assert asked == [manifest_rows]
+    assert manifest_rows == sum(summary["landed"].values()) > 0
+
+
 def test_rejects_are_quarantined_with_reason_and_source_file(lake, first_batch, spark):
     run_id = manifests.new_run_id()
     bad_file = storage.join(config.landing_uri(), "currency", "ingest_date=2026-01-01", f"{run_id}-0.jsonl")

@@ -12,7 +12,6 @@ more day first, so each `make run` shows the incremental behaviour.
 import argparse
 import datetime
 import fcntl
-import functools
 import json
 import os
 import socket
@@ -21,7 +20,7 @@ import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from gamboge import LIBRARY_ROOT
 from gamboge.check.checks import run_checks  # every run ends with `gamboge check`: source, zones, warehouse
@@ -146,10 +145,10 @@ def run_ingest() -> Dict[str, Any]:
     return body
 
 
-def _start_spark():
+def _start_spark(workload_rows: Optional[int] = None):
     from gamboge.spark.session import local_session
 
-    return local_session("gamboge-run", with_jdbc=True)
+    return local_session("gamboge-run", with_jdbc=True, workload_rows=workload_rows)
 
 
 def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str = "counts") -> Dict[str, Any]:
@@ -158,16 +157,20 @@ def run_pipeline(scale: Optional[float], seed_if_empty: bool, check_level: str =
         report["source"] = prepare_source(scale or 1.0)
     # Transform and load share one session, started only when one of them has work: a run with
     # nothing new starts no JVM. Before the first extract (long, and always followed by work) it
-    # starts in the background while ingest (a separate process) runs, hiding its start-up.
+    # starts in the background while ingest (a separate process) runs, hiding its start-up; later
+    # the transform starts it, for the rows it is about to take (gamboge.spark.jvm).
     background: Optional[Future] = None
     if not bookmarks.load(config.state_uri(), "ingest"):
         starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
         background = starter.submit(_start_spark)
         starter.shutdown(wait=False)
 
-    @functools.cache
-    def spark():
-        return background.result() if background else _start_spark()
+    session: List[Any] = []
+
+    def spark(workload_rows: Optional[int] = None):
+        if not session:
+            session.append(background.result() if background else _start_spark(workload_rows))
+        return session[0]
 
     def transform() -> Dict[str, Any]:
         return transform_job.execute(_stage_arguments("transform"), spark_factory=spark)

@@ -5,10 +5,12 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Optional
 
 from pyspark.sql import SparkSession
 
+from gamboge.spark import jvm
 from gamboge.spark.jdbc_driver import find_jar, require_jar
 
 # Settings both runtimes need: UTC so naive ToteSys timestamps never shift, and millisecond Parquet
@@ -36,8 +38,16 @@ def configure(spark: SparkSession) -> SparkSession:
     return spark
 
 
-def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSession:
-    """A local[*] session like Glue 5.0's (Spark 3.5.4, Java 17), with the PostgreSQL JDBC jar."""
+def local_session(
+    app_name: str = "gamboge",
+    with_jdbc: bool = False,
+    workload_rows: Optional[int] = None,
+    dump_archive_to: Optional[Path] = None,
+) -> SparkSession:
+    """A local[*] session like Glue 5.0's (Spark 3.5.4, Java 17), with the PostgreSQL JDBC jar.
+
+    ``workload_rows``: the landed rows the session is started for, when known: the driver's JVM is
+    tuned to it (gamboge.spark.jvm). A session already running in this process is returned as it is."""
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise RuntimeError(
             "Spark needs Java 17 and none was found. Install it, then run again:\n"
@@ -54,8 +64,8 @@ def local_session(app_name: str = "gamboge", with_jdbc: bool = False) -> SparkSe
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("GAMBOGE_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "gamboge-spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.extraJavaOptions", jvm.driver_options(workload_rows, dump_archive_to))
+        .config("spark.executor.extraJavaOptions", jvm.TIMEZONE)
     )
 
     jar = require_jar() if with_jdbc else find_jar()

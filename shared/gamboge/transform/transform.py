@@ -595,20 +595,28 @@ def run(
     return summary
 
 
-def idle_summary(landing_uri: str, state_uri: str, bookmark_option: str = bookmarks.ENABLE) -> Optional[Dict[str, Any]]:
-    """The run's summary when no pending landing manifest carries a row, so that no Spark session
-    need start; empty manifests (ingest runs that found no change) are recorded as consumed. None
-    when there is something to transform."""
+class PendingWork(NamedTuple):
+    """What a transform run would take, known from the landing manifests alone (no Spark)."""
+
+    landed_rows: int  # the rows the pending landing manifests say they hold
+    idle: Optional[Dict[str, Any]]  # the run's summary when none of them carries a row, else None
+
+
+def pending_work(landing_uri: str, state_uri: str, bookmark_option: str = bookmarks.ENABLE) -> PendingWork:
+    """The landed rows a run would transform, so that a Spark session can be sized to them, or none
+    need start: when no pending landing manifest carries a row, empty manifests (ingest runs that
+    found no change) are recorded as consumed and ``idle`` is the run's summary."""
     bookmarks.check_option(bookmark_option)
     bookmark = {} if bookmark_option == bookmarks.DISABLE else bookmarks.load(state_uri, JOB)
     pending = manifests.unseen_run_ids(landing_uri, bookmark.get("landing", cursor.EMPTY))
-    for run_id in pending:
-        if not manifests.read_landing_manifest(manifests.manifest_uri(landing_uri, run_id)).get("empty"):
-            return None
+    bodies = [manifests.read_landing_manifest(manifests.manifest_uri(landing_uri, run_id)) for run_id in pending]
+    if any(not body.get("empty") for body in bodies):
+        rows = sum(int(entry.get("rows") or 0) for body in bodies for entry in body.get("tables", {}).values())
+        return PendingWork(rows, None)
     if pending and bookmark_option != bookmarks.DISABLE:
         _save_bookmark(state_uri, bookmark, pending, bookmark_option)
     log.info("nothing new to transform: %d pending landing manifest(s), none with a row", len(pending))
-    return {"batch_id": None, "inputs": pending, "tables": {}}
+    return PendingWork(0, {"batch_id": None, "inputs": pending, "tables": {}})
 
 
 def _save_bookmark(state_uri: str, bookmark: Dict[str, Any], pending: List[str], option: str) -> None:

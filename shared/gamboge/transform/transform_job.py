@@ -24,17 +24,18 @@ def execute(arguments: Dict[str, Optional[str]], spark=None, spark_factory=None)
     """Run the transform with resolved arguments; inside Job.init/commit when Glue started it.
 
     No pending landing manifest with a row: the run ends before any Spark session (or, on Glue,
-    GlueContext) starts. ``spark`` is a session to use; ``spark_factory`` makes one if needed."""
+    GlueContext) starts. ``spark`` is a session to use; ``spark_factory`` makes one if needed, given
+    the landed rows it is for (a local session tunes its JVM to them)."""
     from gamboge.spark import job_session
     from gamboge.transform import catalog, transform
 
     option = arguments.get(glue_args.BOOKMARK_KEY) or bookmarks.ENABLE
-    idle = transform.idle_summary(arguments["landing_uri"], arguments["state_uri"], option)
-    if idle is not None:
-        return idle
+    work = transform.pending_work(arguments["landing_uri"], arguments["state_uri"], option)
+    if work.idle is not None:
+        return work.idle
     if spark is None and spark_factory is not None:
-        spark = spark_factory()
-    session = job_session.start("gamboge-transform", arguments, spark=spark)
+        spark = spark_factory(work.landed_rows)
+    session = job_session.start("gamboge-transform", arguments, spark=spark, workload_rows=work.landed_rows)
     default_catalog = "glue" if session.glue_context is not None else "file"
     target = (
         catalog.GlueCatalog(arguments["catalog_database"])
