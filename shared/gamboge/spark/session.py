@@ -1,15 +1,18 @@
 """The Spark session: Glue's on AWS, a local one configured like Glue 5.0 everywhere else."""
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator, Optional
 
 from pyspark.sql import SparkSession
 
+from gamboge.common import logs
 from gamboge.spark import jvm
 from gamboge.spark.jdbc_driver import find_jar, require_jar
 
@@ -27,6 +30,7 @@ SESSION_SETTINGS = {
 # follows the cores (4 on a 2-core laptop; on Glue, the workers' type times their number). The
 # writes do not depend on it: a fact month is one shuffle partition, a snapshot one file.
 SHUFFLE_PARTITIONS_PER_CORE = 2
+log = logs.get("spark")
 
 
 def configure(spark: SparkSession) -> SparkSession:
@@ -57,6 +61,8 @@ def local_session(
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Loopback only: no warning about the host name, no listening on other interfaces.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    started = time.monotonic()
+    driver_options = jvm.driver_options(workload_rows, dump_archive_to)
     builder = (
         SparkSession.builder.master(os.environ.get("GAMBOGE_SPARK_MASTER", "local[*]"))
         .appName(app_name)
@@ -64,7 +70,7 @@ def local_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("GAMBOGE_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "gamboge-spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", jvm.driver_options(workload_rows, dump_archive_to))
+        .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", jvm.TIMEZONE)
     )
 
@@ -73,6 +79,14 @@ def local_session(
         builder = builder.config("spark.jars", jar)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    logs.event(
+        log,
+        "local Spark session started",
+        level=logging.DEBUG,
+        seconds=round(time.monotonic() - started, 2),
+        workload_rows=workload_rows,
+        driver_options=driver_options,
+    )
     return configure(spark)
 
 
