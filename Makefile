@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[aws,local,dev]'
 	@$(BIN)/python -m gamboge.spark.jdbc_driver ensure
-	@$(BIN)/python -m gamboge.spark.jvm ensure
+	@$(BIN)/python -m gamboge.spark.jvm_archive ensure
 	@touch $(STAMP)
 
 run: install  ## start PostgreSQL, seed ToteSys (or add a day), run the whole workflow, print a summary

@@ -13,10 +13,9 @@ The checkpoint holds totals the check reports, never a copy of what another reco
 committed fact files, rows and snapshots are the committed state's (``gamboge.lake.committed``).
 """
 
-import json
 from typing import Any, Dict, List, NamedTuple, Optional, cast
 
-from gamboge.lake import contracts, cursor, manifests, storage
+from gamboge.lake import contracts, cursor, documents, manifests, storage
 from gamboge.lake.contracts import CheckCheckpoint
 
 DELETED_IDS_KEPT = 1000  # as many as one landing manifest records per table
@@ -40,15 +39,11 @@ def empty() -> CheckCheckpoint:
 
 
 def load(state_uri: str) -> CheckCheckpoint:
-    uri = checkpoint_uri(state_uri)
-    if not storage.exists(uri):
-        return empty()
-    return cast(CheckCheckpoint, contracts.checked(json.loads(storage.read_text(uri)), contracts.CHECK_CHECKPOINT, uri))
+    return cast(CheckCheckpoint, documents.read(checkpoint_uri(state_uri), contracts.CHECK_CHECKPOINT, empty))
 
 
 def save(state_uri: str, checkpoint: CheckCheckpoint) -> None:
-    document = contracts.stamped(checkpoint, contracts.CHECK_CHECKPOINT)
-    storage.write_text(checkpoint_uri(state_uri), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    documents.write(checkpoint_uri(state_uri), checkpoint, contracts.CHECK_CHECKPOINT)
 
 
 class New(NamedTuple):

@@ -11,10 +11,9 @@ version does not know.
 Imported by the ingest job: Python 3.9 compatible.
 """
 
-import json
 from typing import Any, Dict, Literal, Mapping, Optional, cast, overload
 
-from gamboge.lake import contracts, storage
+from gamboge.lake import contracts, documents, storage
 from gamboge.lake.contracts import Bookmark, IngestBookmark, TransformBookmark
 
 ENABLE = "job-bookmark-enable"
@@ -28,12 +27,8 @@ def bookmark_uri(state_uri: str, job: str) -> str:
 
 
 def _load(state_uri: str, job: str) -> Dict[str, Any]:
-    kind = contracts.bookmark_kind(job)
-    uri = bookmark_uri(state_uri, job)
-    if not storage.exists(uri):
-        return {}
     # A bookmark with no format was written before formats existed: it reads as format 1.
-    return contracts.checked(json.loads(storage.read_text(uri)), kind, uri)
+    return documents.read(bookmark_uri(state_uri, job), contracts.bookmark_kind(job), dict)
 
 
 @overload
@@ -49,8 +44,7 @@ def load(state_uri: str, job: str) -> Bookmark:
 
 def save(state_uri: str, job: str, bookmark: Mapping[str, Any]) -> None:
     """Write the job's bookmark with the current format of its kind."""
-    document = contracts.stamped(bookmark, contracts.bookmark_kind(job))
-    storage.write_text(bookmark_uri(state_uri, job), json.dumps(document, indent=2, sort_keys=True, default=str))
+    documents.write(bookmark_uri(state_uri, job), bookmark, contracts.bookmark_kind(job))
 
 
 def reset(state_uri: str, job: str, table: Optional[str] = None) -> bool:

@@ -26,7 +26,7 @@ import json
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple, cast
 
 from gamboge.common import schema
-from gamboge.lake import contracts, cursor, manifests, storage
+from gamboge.lake import contracts, cursor, documents, manifests, storage
 from gamboge.lake.contracts import CommittedState
 
 COMPACTIONS = "_compactions"  # processed/_compactions/<run>.json: what `gamboge compact` merged
@@ -52,15 +52,11 @@ def empty_state() -> CommittedState:
 
 def read_state(processed_uri: str) -> CommittedState:
     """The saved checkpoint (an empty state when there is none); refuses an unknown format."""
-    uri = state_uri(processed_uri)
-    if not storage.exists(uri):
-        return empty_state()
-    return cast(CommittedState, contracts.checked(json.loads(storage.read_text(uri)), contracts.COMMITTED_STATE, uri))
+    return cast(CommittedState, documents.read(state_uri(processed_uri), contracts.COMMITTED_STATE, empty_state))
 
 
 def save_state(processed_uri: str, state: CommittedState) -> None:
-    document = contracts.stamped(state, contracts.COMMITTED_STATE)
-    storage.write_text(state_uri(processed_uri), json.dumps(document, indent=1, sort_keys=True) + "\n")
+    documents.write(state_uri(processed_uri), state, contracts.COMMITTED_STATE)
 
 
 def with_manifest(state: CommittedState, batch_id: str, body: Mapping[str, Any]) -> CommittedState:

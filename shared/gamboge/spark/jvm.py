@@ -6,7 +6,7 @@ scale 1 spent 20 s of its 48 s of CPU in the JIT compilers). Two things cut that
 
 - **A class archive** (HotSpot's dynamic CDS archive): the classes Spark loads, already parsed and
   verified, mapped from one file instead of read from ~250 jars. It is made once per Java build and
-  pyspark installation (``python -m gamboge.spark.jvm ensure``, which ``make install`` runs) and used
+  pyspark installation (``python -m gamboge.spark.jvm_archive ensure``, which ``make install`` runs) and used
   by every later local session; a session that finds none runs without it.
 - **Quick JIT for small work**: only the C1 compiler when the session is started for at most
   ``QUICK_JIT_MAX_ROWS`` landed rows. C2's optimised code pays for its compile time only on long
@@ -17,14 +17,12 @@ scale 1 spent 20 s of its 48 s of CPU in the JIT compilers). Two things cut that
 Glue starts its own JVMs: none of this applies there (``gamboge.spark.job_session``).
 """
 
-import contextlib
 import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 ENV_CLASS_ARCHIVE = "GAMBOGE_SPARK_CLASS_ARCHIVE"  # "off" runs without the archive
 QUICK_JIT_MAX_ROWS = 100_000
@@ -75,85 +73,3 @@ def driver_options(workload_rows: Optional[int] = None, dump_archive_to: Optiona
     if workload_rows is not None and workload_rows <= QUICK_JIT_MAX_ROWS:
         options.append("-XX:TieredStopAtLevel=1")
     return " ".join(options)
-
-
-def _exercise(spark, folder: str) -> None:
-    """Load the classes a build loads: JSON read with a schema, typing, windows, joins,
-    aggregates, Parquet written and read back."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    raw = spark.range(2000).select(
-        F.to_json(
-            F.struct(
-                F.col("id").cast("string").alias("k"),
-                F.date_format(F.timestamp_seconds(F.col("id") * 3600), "yyyy-MM-dd HH:mm:ss.SSS").alias("at"),
-                (F.col("id") % 7).cast("string").alias("g"),
-            )
-        ).alias("value")
-    )
-    raw.write.mode("overwrite").text(f"{folder}/json")
-    typed = (
-        spark.read.schema("k string, at string, g string")
-        .json(f"{folder}/json")
-        .select(
-            F.when(F.col("k").rlike(r"^-?\d+$"), F.col("k").cast("int")).alias("k"),
-            F.col("at").cast("timestamp").alias("at"),
-            F.col("g").cast("decimal(10,2)").alias("g"),
-            F.input_file_name().alias("file"),
-            F.monotonically_increasing_id().alias("line"),
-        )
-    )
-    latest = typed.withColumn("_n", F.row_number().over(Window.partitionBy("g").orderBy(F.col("at").desc())))
-    joined = typed.join(latest.filter(F.col("_n") == 1).select("g", F.col("k").alias("newest")), on="g", how="left")
-    joined.write.mode("overwrite").partitionBy("g").parquet(f"{folder}/parquet")
-    back = spark.read.parquet(f"{folder}/parquet")
-    back.groupBy("g").agg(F.count(F.lit(1)), F.sha2(F.concat_ws("|", F.max("k")), 256)).collect()
-
-
-@contextlib.contextmanager
-def _scratch() -> Iterator[str]:
-    folder = tempfile.mkdtemp(prefix="gamboge-jvm-")
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def ensure() -> Optional[Path]:
-    """Make the class archive unless it exists: a session exercises Spark, and the JVM writes the
-    archive as it exits (to a temporary name, moved into place once the JVM ended well)."""
-    from gamboge.spark.session import local_session
-
-    archive = class_archive()
-    if archive is None or archive.is_file():
-        return archive
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
-    spark = local_session("gamboge-class-archive", dump_archive_to=partial)
-    exercised = False
-    try:
-        with _scratch() as folder:
-            _exercise(spark, folder)
-        exercised = True
-    finally:
-        jvm = spark.sparkContext._gateway.proc  # type: ignore[attr-defined,union-attr]
-        spark.stop()
-        jvm.stdin.close()  # the gateway JVM exits when its stdin closes, and writes the archive then
-        ended_well = jvm.wait() == 0
-        if exercised and ended_well and partial.is_file():
-            os.replace(partial, archive)
-        partial.unlink(missing_ok=True)
-    return archive if archive.is_file() else None
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["ensure"]:
-        print("usage: python -m gamboge.spark.jvm ensure", file=sys.stderr)
-        sys.exit(2)
-    try:
-        made = ensure()
-    except Exception as exc:  # noqa: BLE001 - a cache: without it local sessions only start slower
-        print(f"Spark class archive not made ({exc}); local Spark sessions run without it", file=sys.stderr)
-    else:
-        print(f"Spark class archive: {made}" if made else "Spark class archive: not available (runs without it)")
