@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional
 
 from bench import profile
 from bench.transform import spread
@@ -65,7 +65,17 @@ def gamboge_run(env: Dict[str, str], pyspy_output: Optional[Path] = None) -> Dic
     }
 
 
-def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
+class Workspace(NamedTuple):
+    source: str  # the source database's DSN
+    warehouse: str  # the warehouse database's DSN
+    lake_uri: str
+    env: Dict[str, str]  # what a ``gamboge`` child process needs to use them
+
+
+@contextlib.contextmanager
+def workspace(cluster, scale: float) -> Iterator[Workspace]:
+    """A seeded copy of the source, an empty warehouse, an empty lake and a home, for as long as
+    the block runs."""
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(cluster.copy_of_seeded(scale))
         warehouse = stack.enter_context(cluster.empty_database())
@@ -81,11 +91,16 @@ def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[
                 config.ENV_HOME: home,
             },
         )
-        full = gamboge_run(env)
-        unchanged = gamboge_run(env)  # nothing new in the source: no JVM should start
-        report = simulate(source, days=1, seed_value=seed_value)
+        yield Workspace(source, warehouse, lake.uri, env)
+
+
+def measure_once(cluster, scale: float, seed_value: int, pyspy_output: Optional[Path] = None) -> Dict[str, Any]:
+    with workspace(cluster, scale) as space:
+        full = gamboge_run(space.env)
+        unchanged = gamboge_run(space.env)  # nothing new in the source: no JVM should start
+        report = simulate(space.source, days=1, seed_value=seed_value)
         changed = sum(sum(kinds.values()) for kinds in report["changes"].values())
-        incremental = gamboge_run(env, pyspy_output)
+        incremental = gamboge_run(space.env, pyspy_output)
     return {"full": full, "unchanged": unchanged, "incremental": incremental, "source_rows_changed": changed}
 
 

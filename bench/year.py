@@ -22,14 +22,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any, Dict, List
 
 from bench.env import BenchCluster, machine
-from bench.pipeline import GAMBOGE, REPO, gamboge_run
+from bench.pipeline import GAMBOGE, REPO, gamboge_run, workspace
 from bench.transform import spread
-from gamboge import LIBRARY_ROOT
 from gamboge.check import checkpoint
 from gamboge.common import config
 from gamboge.dev import moto_server
@@ -139,23 +137,13 @@ def _timed_check(env: Dict[str, str]) -> Dict[str, Any]:
 
 
 def measure_runs(cluster: BenchCluster, history: bool, seed_value: int) -> Dict[str, Any]:
-    with contextlib.ExitStack() as stack:
-        source = stack.enter_context(cluster.copy_of_seeded(SCALE))
-        warehouse_dsn = stack.enter_context(cluster.empty_database())
-        lake = stack.enter_context(cluster.lake())
-        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="home-", dir=str(cluster.root)))
-        env = dict(
-            os.environ,
-            PYTHONPATH=str(LIBRARY_ROOT),
-            **{config.ENV_SOURCE_DSN: source, config.ENV_WAREHOUSE_DSN: warehouse_dsn, config.ENV_LAKE: lake.uri,
-               config.ENV_HOME: home},
-        )  # fmt: skip
-        synthesized = synthesize_year(lake.uri, warehouse_dsn) if history else {}
-        full = gamboge_run(env)
-        unchanged = gamboge_run(env)
-        simulate(source, days=1, seed_value=seed_value)
-        incremental = gamboge_run(env)
-        check = _timed_check(env)
+    with workspace(cluster, SCALE) as space:
+        synthesized = synthesize_year(space.lake_uri, space.warehouse) if history else {}
+        full = gamboge_run(space.env)
+        unchanged = gamboge_run(space.env)
+        simulate(space.source, days=1, seed_value=seed_value)
+        incremental = gamboge_run(space.env)
+        check = _timed_check(space.env)
     return {"history": synthesized, "full": full, "unchanged": unchanged, "incremental": incremental, "check": check}
 
 
