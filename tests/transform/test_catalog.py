@@ -173,7 +173,8 @@ def test_glue_catalog_moves_only_the_rewritten_buckets_partitions(aws):
     root = f"{LOCATION}/dim_transaction"
     # A lake of before the buckets: one whole-table snapshot, no partition key.
     client.create_table(
-        DatabaseName=database, TableInput=dict(table_input("dim_currency", f"{root}/snapshot=a"), Name="dim_transaction")
+        DatabaseName=database,
+        TableInput=dict(table_input("dim_currency", f"{root}/snapshot=a"), Name="dim_transaction"),
     )
     glue.put_table("dim_transaction", root, partition_locations={"0": _bucket(0, "b1"), "1": _bucket(1, "b1")})
     glue.put_table("dim_transaction", root, partition_locations={"1": _bucket(1, "b2"), "2": _bucket(2, "b2")})

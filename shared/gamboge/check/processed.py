@@ -1,8 +1,9 @@
 """The processed zone as a reader sees it: DuckDB over the Parquet the catalog points at.
 
 No fact file that no committed manifest names, every dimension's catalog location is the snapshot
-the latest committed manifest names (of a bucketed one, every partition's location is its bucket's), no fact version twice, no foreign key without its dimension
-row, fact rows visible = rows the manifests committed. Reads a ``file://`` lake's file catalog.
+the latest committed manifest names (of a bucketed one, every partition's location is its
+bucket's), no fact version twice, no foreign key without its dimension row, fact rows visible =
+rows the manifests committed. Reads a ``file://`` lake's file catalog.
 
 What was committed comes from the committed state (``gamboge.lake.committed``) and the latest
 manifest, which names every table's current snapshot: no step reads every manifest."""

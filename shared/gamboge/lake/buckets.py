@@ -73,7 +73,7 @@ def locations(entry: Optional[Entry]) -> List[str]:
 
 def changed_locations(entry: Entry) -> List[str]:
     """The snapshots a batch wrote: the changed buckets of a bucketed entry, else the whole table."""
-    if is_bucketed(entry):
+    if isinstance(entry, Mapping) and is_bucketed(entry):
         return [entry["buckets"][b] for b in sorted(entry["changed"], key=int)]
     return locations(entry)
 
@@ -87,8 +87,8 @@ def prior_buckets(entry: Optional[Entry], span: int) -> Optional[Dict[str, str]]
     """The previous batch's bucket locations, when they can be merged bucket by bucket; None when
     the previous entry is of another shape (format 1, whole table) or span: then every bucket is
     rewritten from its whole snapshot (``locations``)."""
-    if is_bucketed(entry) and int(entry["bucket_span"]) == span:  # type: ignore[index]
-        return dict(entry["buckets"])  # type: ignore[index]
+    if isinstance(entry, Mapping) and is_bucketed(entry) and int(entry["bucket_span"]) == span:
+        return dict(entry["buckets"])
     return None
 
 
@@ -110,7 +110,7 @@ def updated_entry(
 
 def carried_over(entry: Entry) -> Entry:
     """A previous batch's entry as the next manifest carries it: the same snapshots, none changed."""
-    return dict(entry, changed=[], changed_rows=0) if is_bucketed(entry) else entry
+    return dict(entry, changed=[], changed_rows=0) if isinstance(entry, Mapping) and is_bucketed(entry) else entry
 
 
 def all_locations(entries: Iterable[Optional[Entry]]) -> List[str]:

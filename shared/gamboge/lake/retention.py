@@ -4,7 +4,8 @@ Every transform batch writes the dimensions and current-state tables it changed 
 ``<table root>/snapshot=<batch>`` (a bucketed table, gamboge.lake.buckets: each bucket it rewrote to
 ``<table root>/transaction_bucket=<n>/snapshot=<batch>``), and its processed manifest names the
 snapshot of every table, or of every bucket (new or carried over). A bucket no batch has touched
-for a while is still read at the snapshot of the batch that last wrote it, however old. A snapshot is still needed while a manifest that may be read names it:
+for a while is still read at the snapshot of the batch that last wrote it, however old. A snapshot
+is still needed while a manifest that may be read names it:
 
 - the newest ``keep`` processed manifests: the newest is where the catalog points (Athena and the
   next transform read it), the ones before it are the rollback depth and cover queries that

@@ -246,7 +246,9 @@ class GlueCatalog(Catalog):
                     {"PartitionValueList": [v], "PartitionInput": located_partition_input(located[v], v)}
                     for v in existing
                 ]
-                updated = self.client.batch_update_partition(DatabaseName=self.database, TableName=name, Entries=entries)
+                updated = self.client.batch_update_partition(
+                    DatabaseName=self.database, TableName=name, Entries=entries
+                )
                 if updated.get("Errors"):
                     raise RuntimeError(f"moving partitions of {name}: {updated['Errors']}")
 

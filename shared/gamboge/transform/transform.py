@@ -175,7 +175,9 @@ def _write_buckets(df: DataFrame, table_root: str, processed_uri: str, batch_id:
     with described(df.sparkSession, f"write {name}"):
         staged = _stage_partitioned(counted, staging, buckets.BUCKET_COLUMN)
     snapshots = {
-        buckets.bucket_in(uri): storage.join(table_root, buckets.bucket_dir(buckets.bucket_in(uri)), f"snapshot={batch_id}")
+        buckets.bucket_in(uri): storage.join(
+            table_root, buckets.bucket_dir(buckets.bucket_in(uri)), f"snapshot={batch_id}"
+        )
         for uri in staged
     }
     for snapshot in snapshots.values():  # a rerun of the batch replaces what a crashed one moved there
@@ -371,7 +373,9 @@ def _write_new_versions(
         hi=F.max(F.greatest(*dates)).cast("string"),
     )
     with described(spark, f"write {fact}"):
-        staged = _stage_fact_files(batch, storage.join(processed_uri, committed.STAGING, batch_id, fact))
+        staged = _stage_partitioned(
+            batch, storage.join(processed_uri, committed.STAGING, batch_id, fact), star.PARTITION_COLUMN
+        )
     written_rows = observed.values(stats)
     # A batch that repeats only known versions writes no file at all.
     written = _publish_fact_files(staged, processed_uri, fact, batch_id) if written_rows["rows"] else []
@@ -445,7 +449,9 @@ def _current_state_and_dimensions(
 
     def write_dimension(dim: str) -> Dict[str, Any]:
         if dim in buckets.BUCKETED_KEYS:
-            return _write_bucketed_dimension(spark, dim, current, prior_tables.get(dim), current_state, processed_uri, batch_id)
+            return _write_bucketed_dimension(
+                spark, dim, current, prior_tables.get(dim), current_state, processed_uri, batch_id
+            )
         built = _build_dimension(dim, current, names)
         location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
         return {"kind": "dimension", "location": location, "rows": _write_snapshot(built, location)}
