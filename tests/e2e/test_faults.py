@@ -17,6 +17,7 @@ scale 1.
 import psycopg
 import pytest
 
+from gamboge.check import processed as processed_check
 from gamboge.common import config, schema
 from gamboge.dev import simulate
 from gamboge.ingest import job as ingest
@@ -58,15 +59,11 @@ def assert_no_orphans_a_reader_would_see(workspace):
         on_disk = set(storage.list_uris(storage.join(processed, fact.name), suffix=".parquet"))
         assert on_disk <= readable, f"{fact.name}: files no commit names: {on_disk - readable}"
         assert on_disk, fact.name
-    latest = {}
-    for body in bodies:
-        for name, entry in body["tables"].items():
-            if entry.get("location"):
-                latest[name] = entry["location"]
+    latest = processed_check.latest_locations(dict(zip(manifests.list_run_ids(processed), bodies)))
     cataloged = catalog.FileCatalog(config.catalog_uri(workspace["lake"])).tables()
     for dim in schema.DIMENSIONS:
-        location = cataloged[dim.name]["TableInput"]["StorageDescriptor"]["Location"]
-        assert location == latest[dim.name], f"{dim.name}: the catalog points at an uncommitted snapshot"
+        locations = catalog.cataloged_locations(cataloged[dim.name])
+        assert locations == latest[dim.name], f"{dim.name}: the catalog points at an uncommitted snapshot"
     assert not storage.list_uris(storage.join(processed, "_staging"))
 
 

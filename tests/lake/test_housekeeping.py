@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gamboge.lake import committed, compaction, manifests, retention, storage
+from gamboge.lake import buckets, committed, compaction, manifests, retention, storage
 
 MONTH = "created_month=2024-11"
 
@@ -188,3 +188,30 @@ def test_a_rerun_finishes_an_interrupted_compaction_at_either_step(facts):
     assert summary["finished_interrupted"] == 3 and summary["partitions"] == 0
     assert partition_files(processed) == [merged]
     assert rows_of(partition_files(processed)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_retention_keeps_each_bucket_at_the_batch_that_last_wrote_it(processed):
+    """dim_transaction in buckets: b0 is a lake of before the buckets (one whole-table snapshot);
+    b1 rewrote it as buckets 0..2 (the upgrade); b2 and b3 rewrote the last bucket only, b3 an
+    old one (0) too. Bucket 1 is still read at b1's snapshot, which is kept however old; b0's
+    whole snapshot and the superseded bucket snapshots go."""
+    b0, b1, b2, b3 = batch_ids(4)
+    whole = write_snapshot(processed, "dim_t", b0)
+    written = [(0, b1), (1, b1), (2, b1), (2, b2), (0, b3), (2, b3)]
+    at = {(n, b): write_snapshot(processed, f"dim_t/{buckets.bucket_dir(n)}", b) for n, b in written}
+    commit(processed, b0, {"dim_t": whole})
+    layouts = {
+        b1: {"0": at[0, b1], "1": at[1, b1], "2": at[2, b1]},
+        b2: {"0": at[0, b1], "1": at[1, b1], "2": at[2, b2]},
+        b3: {"0": at[0, b3], "1": at[1, b1], "2": at[2, b3]},
+    }
+    for batch, located in layouts.items():
+        entry = dict(buckets.updated_entry(None, located, rows=3, written_rows=1, span=4), kind="dimension")
+        body = {"job": "transform", "batch_id": batch, "inputs": [batch], "tables": {"dim_t": entry}, "current": {}}
+        manifests.write_manifest(processed, batch, body)
+
+    done = retention.remove_superseded(processed, [b0, b1, b2, b3], loaded={b0, b1, b2, b3}, keep=1)
+    left = {retention.snapshot_of(u) for u in storage.list_uris(storage.join(processed, "dim_t"))}
+    assert left == {at[0, b3], at[1, b1], at[2, b3]}
+    assert done["snapshots_deleted"] == 4  # the whole b0 snapshot, bucket 0 of b1, bucket 2 of b1 and b2
+    assert retention.table_root(at[1, b1]) == retention.table_root(whole) == storage.join(processed, "dim_t")

@@ -20,7 +20,7 @@ import pytest
 
 import helpers
 from gamboge.common import faults, schema
-from gamboge.lake import manifests, storage
+from gamboge.lake import buckets, manifests, storage
 from gamboge.load import connection, load_job, pipeline, staging
 from gamboge.transform import star
 from gamboge.warehouse import warehouse
@@ -288,6 +288,69 @@ def test_kill_before_commit_leaves_the_warehouse_unchanged_and_the_rerun_loads_o
     assert after["fact_payment"][0] == 3 and after[warehouse.LOAD_LOG][0] == 2
     assert pipeline.run(spark, processed_uri, fresh_db)["loaded"] == []
     assert checksums(fresh_db) == after
+
+
+def write_bucketed_transactions(processed_uri, batch_id, rewritten, prior=None, rows=None):
+    """dim_transaction as the transform keeps it (gamboge.lake.buckets): ``rewritten`` (bucket →
+    rows) written under this batch, the other buckets of ``prior`` (bucket → location) carried over."""
+    written = {}
+    for bucket, bucket_rows in rewritten.items():
+        location = storage.join(processed_uri, "dim_transaction", buckets.bucket_dir(bucket), f"snapshot={batch_id}")
+        write_parquet(
+            Path(storage.local_path(location)) / f"{batch_id}-0.parquet",
+            schema.star_table("dim_transaction"),
+            bucket_rows,
+        )
+        written[bucket] = location
+    changed_rows = sum(len(r) for r in rewritten.values())
+    entry = buckets.updated_entry(prior, written, rows or changed_rows, changed_rows, span=2)
+    return dict(entry, kind="dimension")
+
+
+def test_only_the_buckets_a_batch_rewrote_are_staged_and_upserted(spark, fresh_db, processed_uri):
+    """dim_transaction in buckets of two ids: the second batch rewrote bucket 1 (an update and a
+    new transaction); bucket 0 is neither read nor staged, and a fact referencing it still loads.
+    A crash after staging is healed by the rerun."""
+    first, second = "20240102T000000000000Z-aaaaaa", "20240103T000000000000Z-bbbbbb"
+    write_batch(processed_uri, first, {k: v for k, v in DIMENSION_ROWS.items() if k != "dim_transaction"}, FACT_ROWS)
+    body = manifests.read_manifest(manifests.manifest_uri(processed_uri, first))
+    one, two = DIMENSION_ROWS["dim_transaction"]
+    body["tables"]["dim_transaction"] = write_bucketed_transactions(processed_uri, first, {"0": [one], "1": [two]})
+    manifests.write_manifest(processed_uri, first, body)
+    assert pipeline.run(spark, processed_uri, fresh_db)["tables"]["dim_transaction"]["staged"] == 2
+
+    bucket_0 = body["tables"]["dim_transaction"]["buckets"]["0"]
+    storage.delete_prefix(bucket_0)  # a read of the unchanged bucket would now fail the load
+    paid = [PAYMENTS[0][:10] + (True,) + PAYMENTS[0][11:]]  # transaction 1: in bucket 0
+    write_batch(processed_uri, second, facts={"fact_payment": paid}, dates=False)
+    body = manifests.read_manifest(manifests.manifest_uri(processed_uri, second))
+    moved, new = (2, "PURCHASE", None, 2), (3, "SALE", 2, None)
+    body["tables"]["dim_transaction"] = write_bucketed_transactions(
+        processed_uri, second, {"1": [moved, new]}, prior={"0": bucket_0, "1": "file:///superseded"}, rows=3
+    )
+    manifests.write_manifest(processed_uri, second, body)
+
+    env = dict(os.environ, **{faults.ENV_CRASH_AT: pipeline.CRASH_AFTER_STAGING})
+    env.update(GAMBOGE_SPARK_MASTER="local[1]", GAMBOGE_SPARK_DRIVER_MEMORY="1g")
+    command = [sys.executable, "-m", "gamboge.cli", "load", "--processed_uri", processed_uri]
+    crashed = subprocess.run(
+        command + ["--warehouse_dsn", fresh_db], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    with psycopg.connect(fresh_db) as conn:
+        staged = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'gamboge%%'")]
+        transactions = [t for t in staged if t.endswith("_dim_transaction")]
+        assert len(transactions) == 1
+        assert sorted(conn.execute(f'SELECT * FROM "{transactions[0]}"').fetchall()) == [moved, new]  # nosec B608
+
+    summary = pipeline.run(spark, processed_uri, fresh_db)
+    assert summary["loaded"] == [second]
+    assert summary["tables"]["dim_transaction"] == {"staged": 2, "inserted": 1, "updated": 1}
+    assert summary["tables"]["fact_payment"]["inserted"] == 1
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute("SELECT * FROM dim_transaction ORDER BY transaction_id").fetchall()
+    assert rows == [one, moved, new]
+    assert staging_tables(fresh_db) == []
 
 
 def test_a_fact_key_without_a_dimension_row_is_named_and_nothing_is_loaded(spark, fresh_db, processed_uri):

@@ -7,7 +7,16 @@ import uuid
 import boto3
 
 from gamboge.common import schema
-from gamboge.transform.catalog import FileCatalog, GlueCatalog, hive_type, same_table_input, table_input
+from gamboge.lake import buckets
+from gamboge.transform.catalog import (
+    BUCKET_COMMENT,
+    FileCatalog,
+    GlueCatalog,
+    cataloged_locations,
+    hive_type,
+    same_table_input,
+    table_input,
+)
 
 LOCATION = "s3://lake/processed"
 
@@ -141,3 +150,53 @@ def test_file_catalog_holds_the_same_table_input(tmp_path):
     entry = files.tables()["fact_payment"]
     assert entry["TableInput"] == table_input("fact_payment", f"{LOCATION}/fact_payment")
     assert entry["Partitions"] == ["2024-11", "2024-12"]
+
+
+def _bucket(n: int, batch: str) -> str:
+    return f"{LOCATION}/dim_transaction/{buckets.bucket_dir(n)}/snapshot={batch}"
+
+
+def test_a_bucketed_dimension_is_partitioned_by_bucket_with_the_star_columns_first():
+    """dim_transaction to Athena: the warehouse's columns, then the bucket as its partition key."""
+    entry = table_input("dim_transaction", f"{LOCATION}/dim_transaction")
+    expected = [c.name for c in schema.star_table("dim_transaction").data_columns]
+    assert [c["Name"] for c in entry["StorageDescriptor"]["Columns"]] == expected
+    assert entry["PartitionKeys"] == [{"Name": "transaction_bucket", "Type": "int", "Comment": BUCKET_COMMENT}]
+    assert "projection.enabled" not in entry["Parameters"]  # each partition has its own location
+
+
+def test_glue_catalog_moves_only_the_rewritten_buckets_partitions(aws):
+    client = boto3.client("glue")
+    database = "gamboge_" + uuid.uuid4().hex[:8]
+    glue = GlueCatalog(database, client)
+    glue.ensure_database()
+    root = f"{LOCATION}/dim_transaction"
+    # A lake of before the buckets: one whole-table snapshot, no partition key.
+    client.create_table(
+        DatabaseName=database,
+        TableInput=dict(table_input("dim_currency", f"{root}/snapshot=a"), Name="dim_transaction"),
+    )
+    glue.put_table("dim_transaction", root, partition_locations={"0": _bucket(0, "b1"), "1": _bucket(1, "b1")})
+    glue.put_table("dim_transaction", root, partition_locations={"1": _bucket(1, "b2"), "2": _bucket(2, "b2")})
+    table = client.get_table(DatabaseName=database, Name="dim_transaction")["Table"]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["transaction_bucket"]
+    assert table["StorageDescriptor"]["Location"] == root
+    located = {"0": _bucket(0, "b1"), "1": _bucket(1, "b2"), "2": _bucket(2, "b2")}
+    listed = glue.tables()["dim_transaction"]
+    assert listed["PartitionLocations"] == located and listed["Partitions"] == ["0", "1", "2"]
+    assert cataloged_locations(listed) == [located["0"], located["1"], located["2"]]
+    one = client.get_partition(DatabaseName=database, TableName="dim_transaction", PartitionValues=["1"])
+    assert one["Partition"]["StorageDescriptor"]["Location"] == _bucket(1, "b2")
+
+
+def test_file_catalog_holds_the_bucket_partitions_where_glue_does(tmp_path):
+    files = FileCatalog(tmp_path.as_uri())
+    root = f"{LOCATION}/dim_transaction"
+    files.put_table("dim_transaction", root, partition_locations={"0": _bucket(0, "b1"), "10": _bucket(10, "b1")})
+    files.put_table("dim_transaction", root, partition_locations={"10": _bucket(10, "b2")})
+    entry = files.tables()["dim_transaction"]
+    assert entry["TableInput"] == table_input("dim_transaction", root)
+    assert entry["PartitionLocations"] == {"0": _bucket(0, "b1"), "10": _bucket(10, "b2")}
+    assert entry["Partitions"] == ["0", "10"]
+    assert cataloged_locations(entry) == [_bucket(0, "b1"), _bucket(10, "b2")]
+    assert cataloged_locations(files.tables().get("dim_staff", {})) == []

@@ -1,21 +1,22 @@
 """The processed zone as a reader sees it: DuckDB over the Parquet the catalog points at.
 
 No fact file that no committed manifest names, every dimension's catalog location is the snapshot
-the latest committed manifest names, no fact version twice, no foreign key without its dimension
-row, fact rows visible = rows the manifests committed. Reads a ``file://`` lake's file catalog.
+the latest committed manifest names (of a bucketed one, every partition's location is its
+bucket's), no fact version twice, no foreign key without its dimension row, fact rows visible =
+rows the manifests committed. Reads a ``file://`` lake's file catalog.
 
 What was committed comes from the committed state (``gamboge.lake.committed``) and the latest
 manifest, which names every table's current snapshot: no step reads every manifest."""
 
-from typing import Any, Dict, Set
+from typing import Any, Dict, List, Set
 
 from gamboge.check.queries import fk_orphans_sql
 from gamboge.check.report import ERROR, Report, sample
 from gamboge.common import schema
-from gamboge.lake import committed
+from gamboge.lake import buckets, committed
 from gamboge.lake.contracts import CommittedState
 from gamboge.ops.query import connect
-from gamboge.transform.catalog import FileCatalog
+from gamboge.transform.catalog import FileCatalog, cataloged_locations
 
 Manifests = Dict[str, Dict[str, Any]]  # batch id → processed manifest body, oldest first
 
@@ -54,13 +55,13 @@ def check_fact_orphans(report: Report, processed_uri: str, committed_files: Set[
             )
 
 
-def latest_locations(processed: Manifests) -> Dict[str, str]:
-    """Table → the location the newest committed manifest gives it."""
-    locations: Dict[str, str] = {}
+def latest_locations(processed: Manifests) -> Dict[str, List[str]]:
+    """Table → the locations the newest committed manifest gives it (one snapshot, or its buckets')."""
+    locations: Dict[str, List[str]] = {}
     for body in processed.values():  # oldest first: the newest committed entry wins
         for name, entry in body.get("tables", {}).items():
-            if entry.get("location"):
-                locations[name] = entry["location"]
+            if buckets.locations(entry):
+                locations[name] = buckets.locations(entry)
     return locations
 
 
@@ -68,13 +69,14 @@ def check_catalog_locations(report: Report, entries: Dict[str, Any], processed: 
     """Every dimension's catalog entry points at the snapshot the latest committed manifest names."""
     latest = latest_locations(processed)
     for dim in schema.DIMENSIONS:
-        location = entries.get(dim.name, {}).get("TableInput", {}).get("StorageDescriptor", {}).get("Location")
-        if processed and location != latest.get(dim.name):
+        cataloged = cataloged_locations(entries.get(dim.name, {}))
+        if processed and cataloged != latest.get(dim.name, []):
             report.add(
                 ERROR,
                 dim.name,
                 "catalog",
-                f"the catalog points at {location}, the committed snapshot is {latest.get(dim.name)}",
+                f"the catalog points at {', '.join(cataloged) or None}, "
+                f"the committed snapshot is {', '.join(latest.get(dim.name, [])) or None}",
             )
 
 

@@ -33,7 +33,7 @@ from gamboge.lake.cursor import Cursor
 
 # The current format of each kind of document; a reader knows formats 1 … FORMAT of its kind.
 LANDING_MANIFEST_FORMAT = 2  # 2: xmin capture (capture, deleted, audit, snapshot_xids)
-PROCESSED_MANIFEST_FORMAT = 1
+PROCESSED_MANIFEST_FORMAT = 2  # 2: bucketed entries (dim_transaction, current transaction): gamboge.lake.buckets
 INGEST_BOOKMARK_FORMAT = 2  # 2: per table the snapshot xmin and a row count, no last_updated watermark
 TRANSFORM_BOOKMARK_FORMAT = 2  # 2: a cursor over the landing manifests instead of every consumed id
 COMMITTED_STATE_FORMAT = 1
@@ -132,7 +132,25 @@ class FactTableEntry(TypedDict):
     partitions: List[str]  # created_month values of those files
 
 
-ProcessedTableEntry = Union[DimensionTableEntry, FactTableEntry]
+class BucketedEntry(TypedDict):
+    """A table kept in id-range buckets (gamboge.lake.buckets), as a current state."""
+
+    bucket_span: int  # ids per bucket: bucket = key DIV bucket_span
+    buckets: Dict[str, str]  # bucket → its current snapshot prefix (carried over when unchanged)
+    changed: List[str]  # the buckets this batch rewrote
+    rows: int  # the table's rows
+    changed_rows: int  # the rows of the changed buckets
+
+
+class _BucketedDimensionEntry(BucketedEntry):
+    kind: Literal["dimension"]
+
+
+class BucketedDimensionEntry(_BucketedDimensionEntry, total=False):
+    carried_over: bool  # True: no bucket rewritten by this batch (``changed`` is empty)
+
+
+ProcessedTableEntry = Union[DimensionTableEntry, BucketedDimensionEntry, FactTableEntry]
 
 
 class ProcessedManifest(TypedDict):
@@ -145,7 +163,7 @@ class ProcessedManifest(TypedDict):
     rejected: Dict[str, int]  # source table → rows quarantined
     rejects_uri: Optional[str]  # where the rejected rows and reasons are, if any
     tables: Dict[str, ProcessedTableEntry]  # star table → its entry
-    current: Dict[str, str]  # source table → its current-state snapshot prefix
+    current: Dict[str, Union[str, BucketedEntry]]  # source table → its current-state snapshot prefix, or buckets
     date_range: Optional[List[str]]  # [first, last] ISO date any fact references
     seconds: float
 
@@ -316,7 +334,14 @@ def _transform_bookmark_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
     return dict(upgraded, landing=cursor.of(document.get("consumed", [])))
 
 
+def _processed_manifest_1_to_2(document: Dict[str, Any]) -> Dict[str, Any]:
+    """Format 1 named one whole-table snapshot of every table: format 2 still reads such an entry
+    (gamboge.lake.buckets.locations), and the next batch rewrites it as buckets."""
+    return document
+
+
 _UPGRADES = {
+    (PROCESSED_MANIFEST.name, 1): _processed_manifest_1_to_2,
     (LANDING_MANIFEST.name, 1): _landing_manifest_1_to_2,
     (INGEST_BOOKMARK.name, 1): _ingest_bookmark_1_to_2,
     (TRANSFORM_BOOKMARK.name, 1): _transform_bookmark_1_to_2,

@@ -1,8 +1,11 @@
 """Superseded snapshots: deleted once nothing reads them, the newest batches' kept for rollback.
 
 Every transform batch writes the dimensions and current-state tables it changed to a new prefix,
-``<table root>/snapshot=<batch>``, and its processed manifest names the snapshot of every table
-(new or carried over). A snapshot is still needed while a manifest that may be read names it:
+``<table root>/snapshot=<batch>`` (a bucketed table, gamboge.lake.buckets: each bucket it rewrote to
+``<table root>/transaction_bucket=<n>/snapshot=<batch>``), and its processed manifest names the
+snapshot of every table, or of every bucket (new or carried over). A bucket no batch has touched
+for a while is still read at the snapshot of the batch that last wrote it, however old. A snapshot
+is still needed while a manifest that may be read names it:
 
 - the newest ``keep`` processed manifests: the newest is where the catalog points (Athena and the
   next transform read it), the ones before it are the rollback depth and cover queries that
@@ -21,7 +24,7 @@ Python 3.9 compatible: lake/ is on the Python-shell path.
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
 
 from gamboge.common import faults, logs
-from gamboge.lake import manifests, storage
+from gamboge.lake import buckets, manifests, storage
 
 DEFAULT_KEEP_BATCHES = 2  # the current state and the one before it (Athena's query timeout is 30 min)
 SNAPSHOT = "snapshot="
@@ -33,9 +36,18 @@ def named_snapshots(bodies: Iterable[Mapping[str, Any]]) -> Set[str]:
     """Every snapshot location the processed manifests ``bodies`` name (dimensions and current state)."""
     named: Set[str] = set()
     for body in bodies:
-        named.update(e["location"] for e in body.get("tables", {}).values() if e.get("location"))
-        named.update(body.get("current", {}).values())
+        named.update(buckets.all_locations(body.get("tables", {}).values()))
+        named.update(buckets.all_locations(body.get("current", {}).values()))
     return named
+
+
+def table_root(snapshot: str) -> str:
+    """``<root>/snapshot=<batch>`` or ``<root>/transaction_bucket=<n>/snapshot=<batch>`` → ``<root>``:
+    listing the table's root finds its bucket snapshots and any whole-table snapshot of before
+    the buckets (a lake upgraded from manifest format 1)."""
+    head = snapshot.rsplit("/" + SNAPSHOT, 1)[0]
+    parent, _, last = head.rpartition("/")
+    return parent if last.startswith(buckets.BUCKET_COLUMN + "=") else head
 
 
 def snapshot_of(uri: str) -> Optional[str]:
@@ -82,7 +94,7 @@ def remove_superseded(
     needed = named_snapshots(bodies)
     # The table roots come from the manifests themselves: whatever tables the transform
     # snapshots, their roots are where their snapshots are.
-    roots = sorted({location.rsplit("/" + SNAPSHOT, 1)[0] for location in needed})
+    roots = sorted({table_root(location) for location in needed})
     doomed = [s for root in roots for s in superseded(storage.list_uris(root), needed, run_ids[-1])]
     objects = 0
     for n, snapshot in enumerate(doomed):

@@ -4,7 +4,8 @@ Per batch (processed manifests not yet in the load log, oldest first; batch ids 
 commit, so they are the manifests listed after the log's newest batch):
 
 1. Spark writes every table the batch changed over JDBC into per-batch UNLOGGED staging tables
-   (bulk, parallel, no WAL). Staging is disposable: a crash leaves only staging behind, which the
+   (bulk, parallel, no WAL); of a bucketed dimension (dim_transaction) only the buckets the batch
+   rewrote, which hold every row it changed. Staging is disposable: a crash leaves only staging behind, which the
    next run drops.
 2. One warehouse transaction then moves staging into the star schema: dimensions are upserted
    (only rows whose values differ are rewritten), missing dim_date rows added, every fact foreign
@@ -35,7 +36,7 @@ from pyspark.sql import SparkSession
 
 from gamboge.common import faults, logs, schema
 from gamboge.common.schema import quote_ident
-from gamboge.lake import compaction, manifests, retention
+from gamboge.lake import buckets, compaction, manifests, retention
 from gamboge.load import housekeeping, staging
 from gamboge.load.connection import LoadError, WarehouseTarget, warehouse_from_dsn
 from gamboge.load.statements import insert_facts_sql, missing_keys_sql, upsert_dimension_sql
@@ -118,7 +119,7 @@ def _tables_to_stage(body: Dict[str, Any]) -> List[schema.StarTable]:
     wanted = []
     for table in schema.STAR_TABLES:
         entry = entries.get(table.name)
-        if not entry or entry.get("carried_over") or not entry.get("rows"):
+        if not entry or entry.get("carried_over") or not buckets.changed_rows(entry):
             continue
         wanted.append(table)
     return wanted
@@ -133,7 +134,7 @@ def load_batch(
         entry = body["tables"][table.name]
         name = staging.staging_table_name(batch_id, table.name)
         staging.create_staging(conn, name, table)
-        staging.write_staging(staging.read_table(spark, table, entry), target, name, int(entry["rows"]))
+        staging.write_staging(staging.read_table(spark, table, entry), target, name, buckets.changed_rows(entry))
         staged[table.name] = name
     faults.crash_point(CRASH_AFTER_STAGING)
     return apply_batch(conn, batch_id, list(body.get("inputs", [])), staged)

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 from gamboge.common import logs, schema
 from gamboge.common.redact import one_line
 from gamboge.common.schema import quote_ident
+from gamboge.lake import buckets
 from gamboge.load.connection import LoadError, WarehouseTarget
 from gamboge.load.statements import staging_columns
 from gamboge.warehouse import warehouse
@@ -75,10 +76,10 @@ def count_staged(conn: psycopg.Connection, staging: str) -> int:
 
 
 def read_table(spark: SparkSession, table: schema.StarTable, entry: Dict[str, Any]) -> DataFrame:
-    """The batch's rows of one star table, in staging column order (the select is the contract)."""
-    frame = (
-        spark.read.parquet(entry["location"]) if entry["kind"] == "dimension" else spark.read.parquet(*entry["files"])
-    )
+    """The batch's rows of one star table, in staging column order (the select is the contract):
+    a dimension's snapshot (of a bucketed one, the buckets the batch rewrote), a fact's new files."""
+    uris = buckets.changed_locations(entry) if entry["kind"] == "dimension" else entry["files"]
+    frame = spark.read.parquet(*uris)
     return frame.select(*[F.col(c.name) for c in staging_columns(table)])
 
 

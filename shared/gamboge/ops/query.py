@@ -1,7 +1,8 @@
 """Run an Athena named query (shared/gamboge/sql/athena/NAME.sql) or any SQL locally, the way Athena would.
 
 DuckDB reads the Parquet that the catalog points at: each cataloged table becomes a view over its
-location (facts with their created_month partitions), so the same SQL runs here and in Athena.
+location (facts with their created_month partitions; a bucketed dimension over each partition's
+own location, with its partition column), so the same SQL runs here and in Athena.
 
   gamboge query --list
   gamboge query sales_by_month_and_currency
@@ -11,7 +12,7 @@ location (facts with their created_month partitions), so the same SQL runs here 
 import argparse
 import sys
 from importlib import resources
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from gamboge.common import config
 from gamboge.common.text import format_table
@@ -30,6 +31,18 @@ def named_query_sql(name: str) -> str:
     return (resources.files("gamboge") / "sql" / "athena" / f"{name}.sql").read_text()
 
 
+def _located_partitions(column: str, located: Dict[str, str]) -> str:
+    """A table whose partitions have their own locations, as Athena reads it: each partition's files,
+    with the partition's (integer) value as a column."""
+    # The column, values and locations come from the catalog this pipeline writes; values are ints.
+    parts = [
+        f'SELECT *, {int(value)} AS "{column}" '  # nosec B608
+        f"FROM read_parquet('{storage.local_path(located[value])}/*.parquet')"
+        for value in sorted(located, key=int)
+    ]
+    return "(" + " UNION ALL ".join(parts) + ")"
+
+
 def connect(catalog: Catalog):
     """A DuckDB connection with one view per cataloged table."""
     import duckdb
@@ -38,7 +51,9 @@ def connect(catalog: Catalog):
     for name, entry in sorted(catalog.tables().items()):
         table = entry["TableInput"]
         location = storage.local_path(table["StorageDescriptor"]["Location"])
-        if table.get("PartitionKeys"):
+        if entry.get("PartitionLocations"):
+            source = _located_partitions(table["PartitionKeys"][0]["Name"], entry["PartitionLocations"])
+        elif table.get("PartitionKeys"):
             source = f"read_parquet('{location}/*/*.parquet', hive_partitioning = true)"
         else:
             source = f"read_parquet('{location}/*.parquet')"

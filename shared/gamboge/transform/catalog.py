@@ -3,13 +3,19 @@
 ``GlueCatalog`` creates/updates tables and registers partitions through boto3 (a moto server in
 tests); ``FileCatalog`` keeps the very same TableInput JSON under the lake, for local runs, where
 ``gamboge query`` (DuckDB) reads it the way Athena reads the Glue catalog.
+
+Facts are partitioned by month, by partition projection over the table's location. A bucketed
+dimension (gamboge.lake.buckets: dim_transaction) is partitioned by bucket, and each partition has
+its own location, the snapshot of the batch that last wrote that bucket: a batch moves only the
+partitions of the buckets it rewrote. Its partition column (``transaction_bucket``) is one more
+column to Athena; the warehouse's dim_transaction does not have it.
 """
 
 import json
 from typing import Any, Dict, List, Optional
 
 from gamboge.common import aws, schema
-from gamboge.lake import storage
+from gamboge.lake import buckets, storage
 from gamboge.transform import settings
 from gamboge.transform.columns import LANDED_BY, PARTITION_COLUMN, VERSION_KEY
 
@@ -32,6 +38,9 @@ _HIVE_TYPES = {
     schema.TEXT_DATE: "date",
     schema.TIME: "string",  # no TIME type in Hive/Athena tables: ISO text keeps milliseconds
 }
+
+
+BUCKET_COMMENT = "transaction_id DIV the bucket span; each bucket's partition is at its latest snapshot"
 
 
 def hive_type(logical: str) -> str:
@@ -58,6 +67,8 @@ def table_input(name: str, location: str) -> Dict[str, Any]:
                 "storage.location.template": location.rstrip("/") + f"/{PARTITION_COLUMN}=${{{PARTITION_COLUMN}}}",
             }
         )
+    if name in buckets.BUCKETED_KEYS:
+        partition_keys = [{"Name": buckets.BUCKET_COLUMN, "Type": "int", "Comment": BUCKET_COMMENT}]
     return {
         "Name": name,
         "TableType": "EXTERNAL_TABLE",
@@ -74,10 +85,15 @@ def table_input(name: str, location: str) -> Dict[str, Any]:
 
 
 def partition_input(location: str, value: str) -> Dict[str, Any]:
+    """A month partition of a fact, below the table's location."""
+    return located_partition_input(location.rstrip("/") + f"/{PARTITION_COLUMN}={value}", value)
+
+
+def located_partition_input(location: str, value: str) -> Dict[str, Any]:
     return {
         "Values": [value],
         "StorageDescriptor": {
-            "Location": location.rstrip("/") + f"/{PARTITION_COLUMN}={value}",
+            "Location": location,
             "InputFormat": PARQUET_INPUT,
             "OutputFormat": PARQUET_OUTPUT,
             "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE},
@@ -107,12 +123,31 @@ def same_table_input(wanted: Dict[str, Any], table: Dict[str, Any]) -> bool:
     return _managed_part(wanted, table) == wanted
 
 
+def cataloged_locations(entry: Dict[str, Any]) -> List[str]:
+    """Where a reader of a cataloged dimension reads: each partition's own location (a bucketed
+    table, by bucket), else the table's; compare with ``buckets.locations`` of its manifest entry."""
+    located = entry.get("PartitionLocations")
+    if located:
+        return [located[value] for value in sorted(located, key=int)]
+    location = entry.get("TableInput", {}).get("StorageDescriptor", {}).get("Location")
+    return [location] if location else []
+
+
 class Catalog:
-    def put_table(self, name: str, location: str, partitions: Optional[List[str]] = None) -> None:
+    def put_table(
+        self,
+        name: str,
+        location: str,
+        partitions: Optional[List[str]] = None,
+        partition_locations: Optional[Dict[str, str]] = None,
+    ) -> None:
+        """Create or update the table; register ``partitions`` (values below ``location``) or point
+        the partitions ``partition_locations`` names (value → location) at their locations."""
         raise NotImplementedError
 
     def tables(self) -> Dict[str, Dict[str, Any]]:
-        """name → {"TableInput": …, "Partitions": [values]}"""
+        """name → {"TableInput": …, "Partitions": [values]}, and "PartitionLocations" (value →
+        location) for a table whose partitions have their own locations"""
         raise NotImplementedError
 
 
@@ -124,9 +159,20 @@ class FileCatalog(Catalog):
     def _uri(self, name: str) -> str:
         return storage.join(self.root, name + ".json")
 
-    def put_table(self, name: str, location: str, partitions: Optional[List[str]] = None) -> None:
-        known = self.tables().get(name, {}).get("Partitions", [])
-        entry = {"TableInput": table_input(name, location), "Partitions": sorted(set(known) | set(partitions or []))}
+    def put_table(
+        self,
+        name: str,
+        location: str,
+        partitions: Optional[List[str]] = None,
+        partition_locations: Optional[Dict[str, str]] = None,
+    ) -> None:
+        known = self.tables().get(name, {})
+        entry: Dict[str, Any] = {"TableInput": table_input(name, location)}
+        if name in buckets.BUCKETED_KEYS:
+            located = dict(known.get("PartitionLocations", {}), **(partition_locations or {}))
+            entry.update(Partitions=sorted(located, key=int), PartitionLocations=located)
+        else:
+            entry["Partitions"] = sorted(set(known.get("Partitions", [])) | set(partitions or []))
         storage.write_text(self._uri(name), json.dumps(entry, indent=2, sort_keys=True))
 
     def tables(self) -> Dict[str, Dict[str, Any]]:
@@ -148,7 +194,13 @@ class GlueCatalog(Catalog):
         except self.client.exceptions.EntityNotFoundException:
             self.client.create_database(DatabaseInput={"Name": self.database})
 
-    def put_table(self, name: str, location: str, partitions: Optional[List[str]] = None) -> None:
+    def put_table(
+        self,
+        name: str,
+        location: str,
+        partitions: Optional[List[str]] = None,
+        partition_locations: Optional[Dict[str, str]] = None,
+    ) -> None:
         """Create the table, or update it when its TableInput changed. An unchanged table is left
         alone, and an update archives no version: Glue keeps at most 100,000 versions per table
         (1,000,000 per account) and fails UpdateTable beyond that."""
@@ -162,6 +214,8 @@ class GlueCatalog(Catalog):
                 self.client.update_table(DatabaseName=self.database, TableInput=entry, SkipArchive=True)
         if partitions:
             self._add_partitions(name, location, partitions)
+        if partition_locations:
+            self._locate_partitions(name, partition_locations)
 
     def _add_partitions(self, name: str, location: str, values: List[str]) -> None:
         for i in range(0, len(values), 100):  # BatchCreatePartition takes at most 100
@@ -173,14 +227,41 @@ class GlueCatalog(Catalog):
                 if error.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException":
                     raise RuntimeError(f"registering partition {error.get('PartitionValues')} of {name}: {error}")
 
+    def _locate_partitions(self, name: str, located: Dict[str, str]) -> None:
+        """Create the partitions, and move those that exist (BatchUpdatePartition) to their new
+        location: one or two calls per 100 partitions, whatever the table held before."""
+        values = sorted(located, key=int)
+        for i in range(0, len(values), 100):  # both batch calls take at most 100
+            inputs = [located_partition_input(located[v], v) for v in values[i : i + 100]]
+            response = self.client.batch_create_partition(
+                DatabaseName=self.database, TableName=name, PartitionInputList=inputs
+            )
+            existing = []
+            for error in response.get("Errors", []):
+                if error.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException":
+                    raise RuntimeError(f"registering partition {error.get('PartitionValues')} of {name}: {error}")
+                existing.append(error["PartitionValues"][0])
+            if existing:
+                entries = [
+                    {"PartitionValueList": [v], "PartitionInput": located_partition_input(located[v], v)}
+                    for v in existing
+                ]
+                updated = self.client.batch_update_partition(
+                    DatabaseName=self.database, TableName=name, Entries=entries
+                )
+                if updated.get("Errors"):
+                    raise RuntimeError(f"moving partitions of {name}: {updated['Errors']}")
+
     def tables(self) -> Dict[str, Dict[str, Any]]:
         out = {}
         for page in self.client.get_paginator("get_tables").paginate(DatabaseName=self.database):
             for table in page["TableList"]:
-                parts = []
+                located = {}
                 for ppage in self.client.get_paginator("get_partitions").paginate(
                     DatabaseName=self.database, TableName=table["Name"]
                 ):
-                    parts += [p["Values"][0] for p in ppage["Partitions"]]
-                out[table["Name"]] = {"TableInput": table, "Partitions": sorted(parts)}
+                    located.update({p["Values"][0]: p["StorageDescriptor"]["Location"] for p in ppage["Partitions"]})
+                out[table["Name"]] = {"TableInput": table, "Partitions": sorted(located)}
+                if table["Name"] in buckets.BUCKETED_KEYS:
+                    out[table["Name"]].update(Partitions=sorted(located, key=int), PartitionLocations=located)
         return out

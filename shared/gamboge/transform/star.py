@@ -5,7 +5,7 @@ contract, checked by the tests against the schema definition.
 """
 
 import datetime
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pycountry
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from gamboge.common import schema
+from gamboge.lake.buckets import BUCKET_COLUMN
 from gamboge.transform.columns import LANDED_BY, LANDING_RUN_ID, LINE_ORDER, PARTITION_COLUMN, VERSION_KEY
 
 VERSION_KEY_SCHEMA = T.StructType([T.StructField(VERSION_KEY, T.StringType())])
@@ -26,13 +27,28 @@ def _contract(df: DataFrame, table_name: str, *extra: str) -> DataFrame:
 
 
 # --- current state of source tables -------------------------------------------------------------
-def latest_per_key(rows: DataFrame, key: str) -> DataFrame:
+def latest_per_key(rows: DataFrame, key: str, within: Optional[str] = None) -> DataFrame:
     """The latest version of each row: the one the newest landing run read, then the last in file
     order. Each ingest run reads a later snapshot of the source, so its rows are the newer state
     whatever their last_updated says (ToteSys changes rows without moving it, and a transaction
-    may commit an older stamp than the version it replaces)."""
-    order = Window.partitionBy(key).orderBy(F.col(LANDING_RUN_ID).desc(), F.col(LINE_ORDER).desc())
+    may commit an older stamp than the version it replaces).
+
+    ``within``: a column the key determines (a bucket): windowing by it too lets rows already
+    partitioned by it stay where they are, with no second shuffle."""
+    order = Window.partitionBy(*([within] if within else []), key).orderBy(
+        F.col(LANDING_RUN_ID).desc(), F.col(LINE_ORDER).desc()
+    )
     return rows.withColumn("_rank", F.row_number().over(order)).filter(F.col("_rank") == 1).drop("_rank")
+
+
+def with_bucket(rows: DataFrame, key: str, span: int) -> DataFrame:
+    """``rows`` with their range bucket: ``key DIV span`` (gamboge.lake.buckets)."""
+    return rows.withColumn(BUCKET_COLUMN, F.floor(F.col(key) / F.lit(span)).cast("int"))
+
+
+def by_bucket(rows: DataFrame) -> DataFrame:
+    """One bucket per shuffle partition: a write partitioned by bucket then gives each bucket one file."""
+    return rows.repartition(F.col(BUCKET_COLUMN))
 
 
 # --- time helpers ---------------------------------------------------------------------------------

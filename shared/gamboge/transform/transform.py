@@ -8,7 +8,8 @@ Commit protocol, so that a crash anywhere is healed by a rerun:
    after the latest batch): the same pending set gives the same id;
 2. fact files the committed state does not name are orphans of a crashed run: deleted first;
 3. dimensions and current-state tables go to a new ``snapshot=<batch>`` prefix (readers keep the
-   old one until the catalog and the manifest move);
+   old one until the catalog and the manifest move); the tables that grow with the facts
+   (gamboge.lake.buckets) do so per id-range bucket, for the buckets the batch touched only;
 4. fact versions already in the processed zone are dropped (anti-join on the version key), the rest
    written as ``<fact>/created_month=YYYY-MM/<batch>-<n>.parquet``;
 5. the catalog, then the processed manifest (the commit), then the bookmark, then the committed
@@ -33,7 +34,7 @@ from pyspark.sql import types as T
 
 from gamboge.common import faults, logs, schema
 from gamboge.common.errors import GambogeError
-from gamboge.lake import bookmarks, committed, cursor, manifests, storage
+from gamboge.lake import bookmarks, buckets, committed, cursor, manifests, storage
 from gamboge.spark import observed
 from gamboge.spark.session import described
 from gamboge.transform import settings, star, star_sources
@@ -114,10 +115,13 @@ def _landing_files(landing_uri: str, run_ids: List[str]) -> Tuple[Dict[str, List
     return files, rows
 
 
-def _table_of(snapshot_uri: str) -> str:
-    """``…/dim_staff/snapshot=<batch>`` → dim_staff; ``…/_current/staff/snapshot=<batch>`` → _current/staff."""
-    parts = snapshot_uri.rstrip("/").split("/")
-    return "/".join(parts[-3:-1]) if parts[-3] == "_current" else parts[-2]
+def _table_of(uri: str) -> str:
+    """``…/dim_staff/snapshot=<batch>`` → dim_staff; ``…/_current/staff/snapshot=<batch>`` → _current/staff;
+    a table root (``…/dim_transaction``) names itself."""
+    parts = uri.rstrip("/").split("/")
+    if parts[-1].startswith("snapshot="):
+        parts = parts[:-1]
+    return "/".join(parts[-2:]) if parts[-2] == "_current" else parts[-1]
 
 
 def _write_snapshot(df: DataFrame, uri: str) -> int:
@@ -129,22 +133,57 @@ def _write_snapshot(df: DataFrame, uri: str) -> int:
     return int(observed.values(rows)["rows"])
 
 
-def _stage_fact_files(df: DataFrame, staging: str) -> List[str]:
-    """One file per created_month partition below ``staging``: the rows arrive partitioned by
-    month (the fact builders shuffle them so), and each task writes one file per month it holds."""
-    df.write.mode("overwrite").partitionBy(star.PARTITION_COLUMN).parquet(staging)
+def _stage_partitioned(df: DataFrame, staging: str, column: str) -> List[str]:
+    """One file per ``column`` value below ``staging``: the rows arrive partitioned by it (the fact
+    builders shuffle them by month, ``star.with_bucket`` by bucket), and each task writes one file
+    per value it holds."""
+    df.write.mode("overwrite").partitionBy(column).parquet(staging)
     return storage.list_uris(staging, suffix=".parquet")
 
 
-def _publish_fact_files(staged: List[str], processed_uri: str, fact: str, batch_id: str) -> List[str]:
-    """Move staged files into their partitions, named after the batch so a rerun overwrites."""
+def _partition_of(uri: str, column: str) -> str:
+    """``column=<value>``, the partition folder a staged file lies in."""
+    return [p for p in uri.split("/") if p.startswith(column + "=")][0]
+
+
+def _publish(staged: List[str], target_of: Callable[[str], str], batch_id: str) -> List[str]:
+    """Move staged files to the folders ``target_of`` gives their staged path, named after the
+    batch so a rerun overwrites."""
     written = []
     for n, uri in enumerate(staged):
-        partition = [p for p in uri.split("/") if p.startswith(star.PARTITION_COLUMN + "=")][0]
-        target = storage.join(processed_uri, fact, partition, f"{batch_id}-{n}.parquet")
+        target = storage.join(target_of(uri), f"{batch_id}-{n}.parquet")
         storage.move(uri, target)
         written.append(target)
     return written
+
+
+def _publish_fact_files(staged: List[str], processed_uri: str, fact: str, batch_id: str) -> List[str]:
+    """Move staged files into their month partitions."""
+    return _publish(
+        staged, lambda uri: storage.join(processed_uri, fact, _partition_of(uri, star.PARTITION_COLUMN)), batch_id
+    )
+
+
+def _write_buckets(df: DataFrame, table_root: str, processed_uri: str, batch_id: str) -> Tuple[Dict[str, str], int]:
+    """Write the buckets ``df`` holds (``star.with_bucket``), in one Spark job: staged partitioned by
+    bucket, then each bucket's file moved to ``<table root>/transaction_bucket=<n>/snapshot=<batch>``.
+
+    Returns bucket → its new snapshot, and the rows written (counted by the write)."""
+    counted, rows = observed.observe(df, f"rows {table_root}", rows=F.count(F.lit(1)))
+    name = _table_of(table_root)
+    staging = storage.join(processed_uri, committed.STAGING, batch_id, name)
+    with described(df.sparkSession, f"write {name}"):
+        staged = _stage_partitioned(counted, staging, buckets.BUCKET_COLUMN)
+    snapshots = {
+        buckets.bucket_in(uri): storage.join(
+            table_root, buckets.bucket_dir(buckets.bucket_in(uri)), f"snapshot={batch_id}"
+        )
+        for uri in staged
+    }
+    for snapshot in snapshots.values():  # a rerun of the batch replaces what a crashed one moved there
+        storage.delete_prefix(snapshot)
+    _publish(staged, lambda uri: snapshots[buckets.bucket_in(uri)], batch_id)
+    return snapshots, int(observed.values(rows)["rows"])
 
 
 # Spark runs jobs submitted from several threads side by side: the per-table jobs are small, so
@@ -221,10 +260,11 @@ def _unreadable_landing(exc: BaseException, files: Dict[str, List[str]]) -> Opti
     return TransformError(f"landing file(s) cannot be read (truncated or corrupt compressed file): {culprit}")
 
 
-def _read_current(spark: SparkSession, table: schema.Table, uri: str) -> DataFrame:
-    """A current-state snapshot, read with its known schema (Spark would otherwise run a job to infer it)."""
+def _read_current(spark: SparkSession, table: schema.Table, uris: List[str]) -> DataFrame:
+    """Current-state snapshots (a table's, or some of its buckets'), read with their known schema
+    (Spark would otherwise run a job to infer it)."""
     lineage = [T.StructField(LANDING_RUN_ID, T.StringType()), T.StructField(LINE_ORDER, T.LongType())]
-    return spark.read.schema(T.StructType(source_schema(table).fields + lineage)).parquet(uri)
+    return spark.read.schema(T.StructType(source_schema(table).fields + lineage)).parquet(*uris)
 
 
 def _update_current_state(
@@ -239,10 +279,52 @@ def _update_current_state(
     lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
     merged = new_rows.select(*lineage)
     if prior_uri:
-        merged = _read_current(spark, table, prior_uri).select(*lineage).unionByName(merged)
+        merged = _read_current(spark, table, [prior_uri]).select(*lineage).unionByName(merged)
     location = storage.join(processed_uri, "_current", table.name, f"snapshot={batch_id}")
     _write_snapshot(star.latest_per_key(merged, table.primary_key), location)
     return location
+
+
+def _update_bucketed_current_state(
+    spark: SparkSession,
+    table: schema.Table,
+    prior: Optional[buckets.Entry],
+    new_rows: DataFrame,
+    processed_uri: str,
+    batch_id: str,
+) -> Dict[str, Any]:
+    """The latest version of every row of the buckets this batch touched (their previous snapshot
+    ∪ this batch's rows), as new bucket snapshots; the other buckets are carried over unread.
+
+    A previous state in another shape (a whole-table snapshot of manifest format 1, another span)
+    is read whole and every bucket rewritten from it: the upgrade to buckets. Returns the entry."""
+    key, span = buckets.BUCKETED_KEYS[table.name], buckets.BUCKET_SPAN
+    lineage = [*table.column_names, LANDING_RUN_ID, LINE_ORDER]
+    new = star.with_bucket(new_rows.select(*lineage), key, span)
+    prior_buckets = buckets.prior_buckets(prior, span)
+    if prior_buckets is None:
+        reread = buckets.locations(prior)
+    else:
+        # One small job over the batch's rows: which buckets it touches decides which files to read.
+        with described(spark, f"buckets of {table.name}"):
+            touched = {str(r[0]) for r in new.select(buckets.BUCKET_COLUMN).distinct().collect()}
+        reread = [prior_buckets[b] for b in sorted(touched & set(prior_buckets), key=int)]
+    merged = new
+    replaced = None
+    if reread:
+        old, replaced = observed.observe(
+            _read_current(spark, table, reread).select(*lineage), f"replaced {table.name}", rows=F.count(F.lit(1))
+        )
+        merged = star.with_bucket(old, key, span).unionByName(new)
+    # One shuffle, by bucket, serves the window (the key determines the bucket) and the write.
+    latest = star.latest_per_key(star.by_bucket(merged), table.primary_key, within=buckets.BUCKET_COLUMN)
+    written, written_rows = _write_buckets(
+        latest, storage.join(processed_uri, "_current", table.name), processed_uri, batch_id
+    )
+    rows = written_rows
+    if prior_buckets is not None:  # the carried-over buckets keep their rows
+        rows += int(prior["rows"]) - (int(observed.values(replaced)["rows"]) if replaced else 0)  # type: ignore[index]
+    return buckets.updated_entry(prior_buckets, written, rows, written_rows, span)
 
 
 def _build_dimension(dim: str, current: Dict[str, DataFrame], currency_names: DataFrame) -> DataFrame:
@@ -291,7 +373,9 @@ def _write_new_versions(
         hi=F.max(F.greatest(*dates)).cast("string"),
     )
     with described(spark, f"write {fact}"):
-        staged = _stage_fact_files(batch, storage.join(processed_uri, committed.STAGING, batch_id, fact))
+        staged = _stage_partitioned(
+            batch, storage.join(processed_uri, committed.STAGING, batch_id, fact), star.PARTITION_COLUMN
+        )
     written_rows = observed.values(stats)
     # A batch that repeats only known versions writes no file at all.
     written = _publish_fact_files(staged, processed_uri, fact, batch_id) if written_rows["rows"] else []
@@ -312,39 +396,45 @@ def _abandon(pending_facts: Dict[str, Future], processed_uri: str) -> None:
     remove_orphans(processed_uri)
 
 
+def _update_state(
+    spark: SparkSession, name: str, prior: Any, new_rows: DataFrame, processed_uri: str, batch_id: str
+) -> Any:
+    """A source table's new current state: a snapshot location, or a bucketed entry."""
+    update = _update_bucketed_current_state if name in buckets.BUCKETED_KEYS else _update_current_state
+    return update(spark, schema.source_table(name), prior, new_rows, processed_uri, batch_id)
+
+
 def _current_state_and_dimensions(
     spark: SparkSession,
     sources: BatchSources,
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, str]]:
+) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, Any]]:
     """New current-state snapshots of the changed source tables, then the dimensions built on them.
 
-    Returns the dimensions' manifest entries and where each current-state snapshot now is."""
+    Returns the dimensions' manifest entries and where each current-state snapshot now is (a
+    location, or a bucketed entry: gamboge.lake.buckets)."""
     # --- current state of the source tables the dimensions need ------------------------------
-    current_locations: Dict[str, str] = dict(previous.get("current", {}))
+    current_state: Dict[str, Any] = {name: buckets.carried_over(e) for name, e in previous.get("current", {}).items()}
     # The largest first: it is on the dimensions' critical path, the small ones fill in beside it.
     changed_state = sorted(
         (n for n in star_sources.CURRENT_STATE_TABLES if n in sources), key=lambda n: -sources.landed_rows(n)
     )
-    current_locations.update(
+    current_state.update(
         _in_parallel(
-            lambda name: _update_current_state(
-                spark,
-                schema.source_table(name),
-                current_locations.get(name),
-                sources.rows(name),
-                processed_uri,
-                batch_id,
+            lambda name: _update_state(
+                spark, name, current_state.get(name), sources.rows(name), processed_uri, batch_id
             ),
             changed_state,
         )
     )
-    # Each snapshot is one file: one partition, which the dimensions' joins use as it is.
+    # Each snapshot is one file: one partition, which the dimensions' joins use as it is. Of a
+    # bucketed state, the buckets this batch rewrote: the dimension is rebuilt for those only.
     current = {
-        name: _read_current(spark, schema.source_table(name), uri).coalesce(1)
-        for name, uri in current_locations.items()
+        name: _read_current(spark, schema.source_table(name), buckets.changed_locations(entry)).coalesce(1)
+        for name, entry in current_state.items()
+        if buckets.changed_locations(entry)
     }
 
     # --- dimensions ---------------------------------------------------------------------------
@@ -358,15 +448,47 @@ def _current_state_and_dimensions(
     names = star.currency_names(spark)
 
     def write_dimension(dim: str) -> Dict[str, Any]:
+        if dim in buckets.BUCKETED_KEYS:
+            return _write_bucketed_dimension(
+                spark, dim, current, prior_tables.get(dim), current_state, processed_uri, batch_id
+            )
+        built = _build_dimension(dim, current, names)
         location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
-        rows = _write_snapshot(_build_dimension(dim, current, names), location)
-        return {"kind": "dimension", "location": location, "rows": rows}
+        return {"kind": "dimension", "location": location, "rows": _write_snapshot(built, location)}
 
     tables.update(_in_parallel(write_dimension, rebuilt))
     for dim in star_sources.DIMENSION_SOURCES:
         if dim not in tables and dim in prior_tables:
-            tables[dim] = dict(prior_tables[dim], carried_over=True)
-    return tables, current_locations
+            tables[dim] = dict(buckets.carried_over(prior_tables[dim]), carried_over=True)
+    return tables, current_state
+
+
+def _write_bucketed_dimension(
+    spark: SparkSession,
+    dim: str,
+    current: Dict[str, DataFrame],
+    prior: Optional[Dict[str, Any]],
+    current_state: Dict[str, Any],
+    processed_uri: str,
+    batch_id: str,
+) -> Dict[str, Any]:
+    """The dimension's buckets that its source's current state rewrote (``current`` holds their rows).
+
+    The dimension is its source's rows (one row per key), so it has the state's row count. A prior
+    entry that cannot be merged bucket by bucket (format 1, another span, none) is rebuilt from
+    every bucket of the state."""
+    span, key = buckets.BUCKET_SPAN, buckets.BUCKETED_KEYS[dim]
+    source = star_sources.DIMENSION_SOURCES[dim][0]
+    state = current_state[source]
+    prior_buckets = buckets.prior_buckets(prior, span)
+    if prior_buckets is None:
+        current = dict(current, **{source: _read_current(spark, schema.source_table(source), buckets.locations(state))})
+    built = star.with_bucket(_build_dimension(dim, current, star.currency_names(spark)), key, span)
+    written, written_rows = _write_buckets(
+        star.by_bucket(built), storage.join(processed_uri, dim), processed_uri, batch_id
+    )
+    entry = buckets.updated_entry(prior_buckets, written, int(state["rows"]), written_rows, span)
+    return dict(entry, kind="dimension")
 
 
 class Counts(NamedTuple):
@@ -425,7 +547,7 @@ def _facts_beside_dimensions(
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, str], Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]]]:
+) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, Any], Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]]]:
     """The fact builds, started first, run beside the current state and the dimensions (they need
     neither, and overlapping the two chains keeps both cores busy). A failure in either chain ends
     the other and removes the files it published.
@@ -449,11 +571,10 @@ def _facts_beside_dimensions(
 
 
 def _discard(
-    tables: Dict[str, Dict[str, Any]], current_locations: Dict[str, str], processed_uri: str, batch_id: str
+    tables: Dict[str, Dict[str, Any]], current_state: Dict[str, Any], processed_uri: str, batch_id: str
 ) -> None:
     """Delete what a refused batch wrote: its new snapshots and its fact files."""
-    written = [entry["location"] for entry in tables.values() if "location" in entry] + list(current_locations.values())
-    for location in written:
+    for location in buckets.all_locations([*tables.values(), *current_state.values()]):
         if location.rsplit("/", 1)[-1] == f"snapshot={batch_id}":
             storage.delete_prefix(location)
     remove_orphans(processed_uri)
@@ -502,6 +623,9 @@ def _catalog(tables: Dict[str, Dict[str, Any]], processed_uri: str, catalog: Cat
             continue
         if entry["kind"] == "fact":
             catalog.put_table(name, storage.join(processed_uri, name), partitions=entry["partitions"])
+        elif buckets.is_bucketed(entry):  # one partition per bucket, each at its own snapshot
+            located = {b: entry["buckets"][b] for b in entry["changed"]}
+            catalog.put_table(name, storage.join(processed_uri, name), partition_locations=located)
         else:
             catalog.put_table(name, entry["location"])
 
