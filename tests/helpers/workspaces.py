@@ -9,10 +9,13 @@ The fixtures are session-scoped: the clean run at each scale is made once and sh
 module that imports them (test_faults, test_security).
 """
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
+from typing import Iterator
 
 import psycopg
 import pytest
@@ -166,3 +169,18 @@ def clean_runs(sources, tmp_path_factory):
         return cache[scale]
 
     return get
+
+
+@contextlib.contextmanager
+def seeded_source_env(pg_server, home: Path, scale: float, seed_value: int) -> Iterator[str]:
+    """A new source database seeded at ``scale``, with the environment every stage reads pointing
+    at it, at ``home`` and at a lake below it, for the block; yields the source's DSN."""
+    name = "src_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAMBOGE_HOME", str(home))
+        mp.setenv("GAMBOGE_LAKE", (home / "lake").as_uri())
+        mp.setenv("GAMBOGE_SOURCE_DSN", pg_server.dsn(name))
+        seed.seed_source(pg_server.dsn(name), scale=scale, seed=seed_value)
+        yield pg_server.dsn(name)

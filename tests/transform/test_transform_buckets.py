@@ -3,18 +3,18 @@ a batch rewrites only the buckets its rows fall in, carries the others over, and
 the buckets (manifest format 1, whole-table snapshots) is rewritten as buckets by its next batch."""
 
 import json
-import uuid
 
 import psycopg
 import pytest
 
 from gamboge.common import config
-from gamboge.dev import seed, simulate
+from gamboge.dev import simulate
 from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, buckets, manifests, storage
 from gamboge.ops.query import run_sql
 from gamboge.transform import transform_job
 from gamboge.transform.catalog import FileCatalog, cataloged_locations, table_input
+from helpers import workspaces
 
 pytestmark = pytest.mark.spark
 
@@ -26,17 +26,10 @@ TRANSACTION_COLUMNS = "transaction_id, transaction_type, sales_order_id, purchas
 @pytest.fixture(scope="module")
 def lake(pg_server, tmp_path_factory):
     home = tmp_path_factory.mktemp("buckets-home")
-    name = "src_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAMBOGE_HOME", str(home))
-    mp.setenv("GAMBOGE_LAKE", (home / "lake").as_uri())
-    mp.setenv("GAMBOGE_SOURCE_DSN", pg_server.dsn(name))
-    mp.setattr(buckets, "BUCKET_SPAN", SPAN)
-    seed.seed_source(pg_server.dsn(name), scale=SCALE, seed=11)
-    yield {"source": pg_server.dsn(name), "processed": config.processed_uri((home / "lake").as_uri())}
-    mp.undo()
+    with workspaces.seeded_source_env(pg_server, home, SCALE, seed_value=11) as source:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(buckets, "BUCKET_SPAN", SPAN)
+            yield {"source": source, "processed": config.processed_uri((home / "lake").as_uri())}
 
 
 def _ingest():

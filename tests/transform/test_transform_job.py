@@ -4,18 +4,18 @@ catalog answer the same questions as SQL over the source, and the transform is i
 import datetime
 import decimal
 import json
-import uuid
 
 import psycopg
 import pytest
 
 from gamboge.common import config, schema
-from gamboge.dev import seed, simulate
+from gamboge.dev import simulate
 from gamboge.ingest import job as ingest
 from gamboge.lake import bookmarks, committed, cursor, manifests, storage
 from gamboge.ops.query import named_query_sql, run_sql
 from gamboge.transform import transform_job
 from gamboge.transform.catalog import FileCatalog
+from helpers import workspaces
 
 pytestmark = pytest.mark.spark
 
@@ -26,16 +26,8 @@ SCALE = 0.2
 def lake(pg_server, tmp_path_factory):
     """A seeded source, an empty lake, and the environment every stage reads."""
     home = tmp_path_factory.mktemp("pipeline-home")
-    name = "src_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GAMBOGE_HOME", str(home))
-    mp.setenv("GAMBOGE_LAKE", (home / "lake").as_uri())
-    mp.setenv("GAMBOGE_SOURCE_DSN", pg_server.dsn(name))
-    seed.seed_source(pg_server.dsn(name), scale=SCALE, seed=7)
-    yield {"source": pg_server.dsn(name), "lake": (home / "lake").as_uri()}
-    mp.undo()
+    with workspaces.seeded_source_env(pg_server, home, SCALE, seed_value=7) as source:
+        yield {"source": source, "lake": (home / "lake").as_uri()}
 
 
 def _ingest(**extra):
