@@ -37,8 +37,9 @@ def start(
     with_jdbc: bool = False,
     workload_rows: Optional[int] = None,
 ) -> JobSession:
-    """A session for the job: the given one (in-process callers), Glue's, or a local one (its JVM
-    tuned to ``workload_rows``, the landed rows it is for when known; Glue's JVM is Glue's)."""
+    """A session for the job: the given one (in-process callers, as it is), Glue's, or a local one.
+    ``workload_rows``, the landed rows it is for when known, chooses code generation on either
+    (gamboge.spark.session.execution_settings) and tunes a local JVM (Glue's JVM is Glue's)."""
     if spark is None and glue_args.started_by_glue(arguments):
         from awsglue.context import GlueContext  # type: ignore[import-not-found]
         from awsglue.job import Job  # type: ignore[import-not-found]
@@ -55,5 +56,5 @@ def start(
             ) from None
         glue_job = Job(glue_context)
         glue_job.init(arguments["JOB_NAME"], arguments)
-        return JobSession(configure(glue_context.spark_session), glue_context, glue_job)
+        return JobSession(configure(glue_context.spark_session, workload_rows), glue_context, glue_job)
     return JobSession(spark or local_session(app_name, with_jdbc=with_jdbc, workload_rows=workload_rows), None, None)
