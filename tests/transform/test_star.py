@@ -8,9 +8,10 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from gamboge.common import schema
+from gamboge.spark.schemas import star_schema
 from gamboge.transform import star
 from gamboge.transform.landing_reader import LANDING_RUN_ID, LINE_ORDER, validate
-from gamboge.transform.spark_schemas import CORRUPT_RECORD, landing_read_schema, star_schema
+from gamboge.transform.spark_schemas import CORRUPT_RECORD, landing_read_schema
 
 pytestmark = pytest.mark.spark
 

@@ -29,6 +29,7 @@ JDBC writes), gamboge.load.statements (the SQL text); this module runs them.
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Union, cast
 
 import psycopg
@@ -49,6 +50,7 @@ log = logs.get(JOB)
 ADVISORY_LOCK_KEY = 0x67616D626F6765
 
 CRASH_AFTER_STAGING = "load:after-staging"
+PARALLEL_STAGING = 4  # staging tables written side by side, one connection each
 CRASH_BEFORE_COMMIT = "load:before-commit"
 
 
@@ -129,13 +131,25 @@ def load_batch(
     spark: SparkSession, conn: psycopg.Connection, target: WarehouseTarget, processed_uri: str, batch_id: str
 ):
     body = manifests.read_manifest(manifests.manifest_uri(processed_uri, batch_id))
-    staged: Dict[str, str] = {}
-    for table in _tables_to_stage(body):
+    tables = _tables_to_stage(body)
+    staged = {table.name: staging.staging_table_name(batch_id, table.name) for table in tables}
+    for table in tables:
+        staging.create_staging(conn, staged[table.name], table)
+
+    def write(table: schema.StarTable) -> None:
         entry = body["tables"][table.name]
-        name = staging.staging_table_name(batch_id, table.name)
-        staging.create_staging(conn, name, table)
-        staging.write_staging(staging.read_table(spark, table, entry), target, name, buckets.changed_rows(entry))
-        staged[table.name] = name
+        frame = staging.read_table(spark, table, entry)
+        staging.write_staging(frame, target, staged[table.name], buckets.changed_rows(entry))
+
+    # Tables that one connection writes go side by side (Spark runs jobs from several threads at
+    # once: most of a small write is its scheduling latency); larger ones one after another, so that
+    # the connections open at once stay within max(PARALLEL_STAGING, the session's cores).
+    single = [t for t in tables if staging.connections(spark, buckets.changed_rows(body["tables"][t.name])) == 1]
+    with ThreadPoolExecutor(max_workers=PARALLEL_STAGING) as pool:
+        list(pool.map(write, single))
+    for table in tables:
+        if table not in single:
+            write(table)
     faults.crash_point(CRASH_AFTER_STAGING)
     return apply_batch(conn, batch_id, list(body.get("inputs", [])), staged)
 

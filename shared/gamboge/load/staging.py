@@ -18,6 +18,7 @@ from gamboge.common.schema import quote_ident
 from gamboge.lake import buckets
 from gamboge.load.connection import LoadError, WarehouseTarget
 from gamboge.load.statements import staging_columns
+from gamboge.spark.schemas import star_schema
 from gamboge.warehouse import warehouse
 
 log = logs.get("load")
@@ -77,16 +78,25 @@ def count_staged(conn: psycopg.Connection, staging: str) -> int:
 
 def read_table(spark: SparkSession, table: schema.StarTable, entry: Dict[str, Any]) -> DataFrame:
     """The batch's rows of one star table, in staging column order (the select is the contract):
-    a dimension's snapshot (of a bucketed one, the buckets the batch rewrote), a fact's new files."""
+    a dimension's snapshot (of a bucketed one, the buckets the batch rewrote), a fact's new files.
+    Read with the shape the transform wrote (Spark would otherwise run a job to infer it)."""
     uris = buckets.changed_locations(entry) if entry["kind"] == "dimension" else entry["files"]
-    frame = spark.read.parquet(*uris)
+    frame = spark.read.schema(star_schema(table)).parquet(*uris)
     return frame.select(*[F.col(c.name) for c in staging_columns(table)])
 
 
+def connections(spark: SparkSession, rows: int) -> int:
+    """JDBC connections (Spark partitions) that write ``rows`` rows into staging."""
+    return max(1, min(spark.sparkContext.defaultParallelism, rows // ROWS_PER_JDBC_PARTITION))
+
+
 def write_staging(frame: DataFrame, target: WarehouseTarget, staging: str, rows: int) -> None:
-    wanted = max(1, min(frame.sparkSession.sparkContext.defaultParallelism, rows // ROWS_PER_JDBC_PARTITION))
-    if frame.rdd.getNumPartitions() < wanted:
+    wanted = connections(frame.sparkSession, rows)
+    partitions = frame.rdd.getNumPartitions()
+    if partitions < wanted:
         frame = frame.repartition(wanted)
+    elif partitions > wanted:  # a batch's few small files: one connection each would be wasted
+        frame = frame.coalesce(wanted)
     writer = frame.write.format("jdbc").mode("append")
     options = dict(target.jdbc_properties, url=target.jdbc_url, dbtable=quote_ident(staging))
     options["batchsize"] = str(JDBC_BATCH_SIZE)

@@ -13,8 +13,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gamboge.common import schema
+from gamboge.spark.schemas import spark_type
 from gamboge.transform.columns import CORRUPT_RECORD, LANDING_RUN_ID, LINE_ORDER, REJECTED, SOURCE_FILE
-from gamboge.transform.spark_schemas import landing_read_schema, spark_type
+from gamboge.transform.spark_schemas import landing_read_schema
 
 
 def read_landing(spark: SparkSession, table: schema.Table, uris: List[str]) -> DataFrame:
