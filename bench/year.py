@@ -8,9 +8,11 @@ the library's own functions from those manifests. Everything measured after it i
 first ``gamboge run`` on the seeded source, a run with nothing new, a run after one simulated
 day, and ``gamboge check``. The figure is the ratio year / fresh of each (target: at most 1.2).
 
-Storage requests are counted against a moto S3 server with the same two histories: a real
-ingest with nothing new (as the scheduler runs it 96 times a day), then the bookkeeping the
-transform, the load and the check do before any data is read, each counted on the S3 client.
+Storage requests are counted against a moto S3 server on lakes with a day, a month and a year
+of the same synthetic history (a lake with none has no records to read yet, so it would make
+fewer): a real ingest with nothing new (as the scheduler runs it 96 times a day), then the
+bookkeeping the transform, the load and the check do before any data is read, each counted on
+the S3 client. Flat means the same count after a year as after a day.
 
     python -m bench.year [--runs N]       # writes bench/results/year/results.{json,md}
 """
@@ -35,7 +37,8 @@ from gamboge.dev.simulate import simulate
 from gamboge.lake import bookmarks, committed, cursor, manifests, storage
 
 RUNS_A_DAY = 48
-RUNS_A_YEAR = 365 * RUNS_A_DAY
+DAYS_A_YEAR = 365
+REQUEST_HISTORIES = {"after a day": 1, "after a month": 30, "after a year": DAYS_A_YEAR}  # days of history
 SCALE = 1.0
 RESULTS = REPO / "bench" / "results" / "year"
 
@@ -78,8 +81,10 @@ def _processed_body(batch_id: str, inputs: List[str]) -> Dict[str, Any]:
     }
 
 
-def synthesize_year(lake_uri: str, warehouse_dsn: str = "", end: datetime.datetime = None) -> Dict[str, int]:
-    """A year of runs ending an hour before ``end`` (now), as the stages would have left it."""
+def synthesize_history(
+    lake_uri: str, days: int = DAYS_A_YEAR, warehouse_dsn: str = "", end: datetime.datetime = None
+) -> Dict[str, int]:
+    """``days`` of half-hourly runs ending an hour before ``end`` (now), as the stages would have left it."""
     import psycopg
 
     from gamboge.transform.transform import _save_bookmark
@@ -88,11 +93,12 @@ def synthesize_year(lake_uri: str, warehouse_dsn: str = "", end: datetime.dateti
     end = (end or datetime.datetime.now(datetime.timezone.utc)) - datetime.timedelta(hours=1)
     landing, processed = config.landing_uri(lake_uri), config.processed_uri(lake_uri)
     state = config.state_uri(lake_uri)
-    first = end - datetime.timedelta(minutes=30 * (RUNS_A_YEAR - 1))
+    runs = days * RUNS_A_DAY
+    first = end - datetime.timedelta(minutes=30 * (runs - 1))
     day: List[str] = []
     batches: List[List[str]] = []
     landing_ids: List[str] = []
-    for n in range(RUNS_A_YEAR):
+    for n in range(runs):
         run_id = cursor.time_prefix(first + datetime.timedelta(minutes=30 * n)) + f"-{n:06x}"
         file_uri = ""
         if n % RUNS_A_DAY == RUNS_A_DAY - 1:  # the day's one run with rows
@@ -138,7 +144,7 @@ def _timed_check(env: Dict[str, str]) -> Dict[str, Any]:
 
 def measure_runs(cluster: BenchCluster, history: bool, seed_value: int) -> Dict[str, Any]:
     with workspace(cluster, SCALE) as space:
-        synthesized = synthesize_year(space.lake_uri, space.warehouse) if history else {}
+        synthesized = synthesize_history(space.lake_uri, warehouse_dsn=space.warehouse) if history else {}
         full = gamboge_run(space.env)
         unchanged = gamboge_run(space.env)
         simulate(space.source, days=1, seed_value=seed_value)
@@ -183,18 +189,17 @@ class RequestCounter:
         into[name] = self.count - before
 
 
-def count_requests(cluster: BenchCluster, history: bool) -> Dict[str, int]:
-    """S3 requests of one no-change run's bookkeeping, per stage, on a lake with or without a year."""
+def count_requests(cluster: BenchCluster, days: int) -> Dict[str, int]:
+    """S3 requests of one no-change run's bookkeeping, per stage, on a lake with ``days`` of history."""
     from gamboge.check import zones
     from gamboge.ingest import job as ingest
     from gamboge.transform import transform
 
-    bucket = f"bench-year-{'history' if history else 'fresh'}-{os.getpid()}"
+    bucket = f"bench-year-{days}-days-{os.getpid()}"
     storage.s3_client().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
     lake = f"s3://{bucket}/lake"
     landing, processed, state = config.landing_uri(lake), config.processed_uri(lake), config.state_uri(lake)
-    if history:
-        synthesize_year(lake)
+    synthesize_history(lake, days)
     counts: Dict[str, int] = {}
     counter = RequestCounter()
     with cluster.copy_of_seeded(SCALE) as source:
@@ -250,11 +255,12 @@ def render(report: Dict[str, Any]) -> str:
         "",
         "S3 requests of one run with nothing new (moto server):",
         "",
-        "| step | fresh lake | after a year |",
-        "|---|---|---|",
+        "| step | " + " | ".join(REQUEST_HISTORIES) + " |",
+        "|---|" + "---|" * len(REQUEST_HISTORIES),
     ]
-    for step, fresh in report["requests"]["fresh"].items():
-        lines.append(f"| {step} | {fresh} | {report['requests']['year'][step]} |")
+    for step in report["requests"]["after a day"]:
+        counts = [str(report["requests"][history][step]) for history in REQUEST_HISTORIES]
+        lines.append(f"| {step} | " + " | ".join(counts) + " |")
     lines += ["", f"Every run's check passed: {report['checks_ok']}.", ""]
     return "\n".join(lines)
 
@@ -270,7 +276,7 @@ def main(argv: List[str] = None) -> int:
                 print(f"[bench.year] {name} lake, run {n + 1}", file=sys.stderr, flush=True)
                 measured[name].append(measure_runs(cluster, history=name == "year", seed_value=n + 1))
         with moto_s3():
-            requests = {"fresh": count_requests(cluster, history=False), "year": count_requests(cluster, history=True)}
+            requests = {name: count_requests(cluster, days) for name, days in REQUEST_HISTORIES.items()}
     keys = ("full", "unchanged", "incremental", "check")
     figures = {name: {k: spread([m[k]["wall_s"] for m in runs], 2) for k in keys} for name, runs in measured.items()}
     report = {
