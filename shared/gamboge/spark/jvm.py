@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from gamboge.spark import localfs
+
 ENV_CLASS_ARCHIVE = "GAMBOGE_SPARK_CLASS_ARCHIVE"  # "off" runs without the archive
 QUICK_JIT_MAX_ROWS = 100_000
 TIMEZONE = "-Duser.timezone=UTC"  # naive ToteSys timestamps never shift
@@ -48,7 +50,8 @@ def class_archive() -> Optional[Path]:
         return None
     stat = java.stat()
     spark_home = Path(pyspark.__file__).parent
-    key = f"{java}|{stat.st_size}|{stat.st_mtime_ns}|{spark_home}|{pyspark.__version__}"
+    # The archive holds classes of the driver's class path, which the local file system's jar joins.
+    key = f"{java}|{stat.st_size}|{stat.st_mtime_ns}|{spark_home}|{pyspark.__version__}|{localfs.in_use()}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(sys.prefix) / "var" / "gamboge" / f"spark-{pyspark.__version__}-{digest}.jsa"
 

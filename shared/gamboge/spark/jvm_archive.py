@@ -1,10 +1,12 @@
 """Make the local driver's class archive (``gamboge.spark.jvm``): ``python -m gamboge.spark.jvm_archive
-ensure``, which ``make install`` runs. A session exercises what a build loads, and the JVM writes
-the archive as it exits."""
+ensure``, which ``make install`` runs. It first builds the local file system (gamboge.spark.localfs),
+which joins the driver's class path; then a session exercises what a build loads, and the JVM
+writes the archive as it exits."""
 
 import contextlib
 import os
 import shutil
+import subprocess  # nosec B404 - for its CalledProcessError
 import sys
 import tempfile
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Iterator, Optional
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from gamboge.spark import jvm
+from gamboge.spark import jvm, localfs
 from gamboge.spark.session import local_session
 
 
@@ -60,7 +62,7 @@ def _scratch() -> Iterator[str]:
 def ensure() -> Optional[Path]:
     """Make the class archive unless it exists: a session exercises Spark, and the JVM writes the
     archive as it exits (to a temporary name, moved into place once the JVM ended well)."""
-    archive = jvm.class_archive()
+    archive = jvm.class_archive()  # keyed by the local file system's jar: build_local_fs() first
     if archive is None or archive.is_file():
         return archive
     archive.parent.mkdir(parents=True, exist_ok=True)
@@ -82,10 +84,20 @@ def ensure() -> Optional[Path]:
     return archive if archive.is_file() else None
 
 
+def build_local_fs() -> None:
+    try:
+        built = localfs.build()
+    except (OSError, subprocess.CalledProcessError) as exc:  # a speed-up: without it, Hadoop's own
+        print(f"local file system not built ({exc}); local Spark sessions use Hadoop's", file=sys.stderr)
+    else:
+        print(f"local file system: {built}" if built else "local file system: Hadoop's (no javac found)")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["ensure"]:
         print("usage: python -m gamboge.spark.jvm_archive ensure", file=sys.stderr)
         sys.exit(2)
+    build_local_fs()
     try:
         made = ensure()
     except Exception as exc:  # noqa: BLE001 - a cache: without it local sessions only start slower

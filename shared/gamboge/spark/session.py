@@ -13,7 +13,7 @@ from typing import Dict, Iterator, Optional
 from pyspark.sql import SparkSession
 
 from gamboge.common import logs
-from gamboge.spark import jvm
+from gamboge.spark import jvm, localfs
 from gamboge.spark.jdbc_driver import find_jar, require_jar
 
 # Settings both runtimes need: UTC so naive ToteSys timestamps never shift, and millisecond Parquet
@@ -94,6 +94,8 @@ def local_session(
         .config("spark.executor.extraJavaOptions", jvm.TIMEZONE)
     )
 
+    for key, value in localfs.session_settings().items():
+        builder = builder.config(key, value)
     jar = require_jar() if with_jdbc else find_jar()
     if jar:
         builder = builder.config("spark.jars", jar)
