@@ -6,7 +6,7 @@ writes the archive as it exits."""
 import contextlib
 import os
 import shutil
-import subprocess  # nosec B404 - for its CalledProcessError
+import subprocess  # nosec B404
 import sys
 import tempfile
 from pathlib import Path

@@ -12,7 +12,7 @@ once per pyspark installation when a JDK's ``javac`` is there; a local session u
 import hashlib
 import os
 import shutil
-import subprocess  # nosec B404 - runs javac, found on PATH or in JAVA_HOME, on files of this package
+import subprocess  # nosec B404
 import sys
 import tempfile
 import zipfile
@@ -74,7 +74,8 @@ def build(jar: Optional[Path] = None) -> Optional[Path]:
         return None
     classpath = [str(p) for p in sorted(_spark_jars().glob("*.jar")) if p.name.startswith(COMPILE_AGAINST)]
     with tempfile.TemporaryDirectory(prefix="gamboge-nio-fs-") as classes:
-        subprocess.run(  # nosec B603 - a fixed argv: javac on this package's source
+        # A fixed argv: javac (from JAVA_HOME or PATH) on this package's own source.
+        subprocess.run(  # nosec B603
             [javac, "-nowarn", "-d", classes, "-cp", os.pathsep.join(classpath), str(SOURCE)],
             check=True,
             capture_output=True,
