@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from gamboge.spark import localfs
 
-needs_javac = pytest.mark.skipif(localfs._javac() is None, reason="no javac: local sessions use Hadoop's file system")
+needs_javac = pytest.mark.skipif(localfs.javac() is None, reason="no javac: local sessions use Hadoop's file system")
 
 
 def test_without_the_built_jar_sessions_keep_hadoops_file_system(tmp_path, monkeypatch):

@@ -57,7 +57,8 @@ def session_settings() -> Dict[str, str]:
     return {"spark.driver.extraClassPath": str(jar), "spark.hadoop.fs.file.impl": CLASS_NAME}
 
 
-def _javac() -> Optional[str]:
+def javac() -> Optional[str]:
+    """The JDK's compiler ``build`` uses (JAVA_HOME's, else the one on PATH); None with a JRE only."""
     java_home = os.environ.get("JAVA_HOME")
     if java_home and (Path(java_home) / "bin" / "javac").is_file():
         return str(Path(java_home) / "bin" / "javac")
@@ -69,14 +70,14 @@ def build(jar: Optional[Path] = None) -> Optional[Path]:
     jar = jar or jar_path()
     if jar.is_file():
         return jar
-    javac = _javac()
-    if javac is None:
+    compiler = javac()
+    if compiler is None:
         return None
     classpath = [str(p) for p in sorted(_spark_jars().glob("*.jar")) if p.name.startswith(COMPILE_AGAINST)]
     with tempfile.TemporaryDirectory(prefix="gamboge-nio-fs-") as classes:
         # A fixed argv: javac (from JAVA_HOME or PATH) on this package's own source.
         subprocess.run(  # nosec B603
-            [javac, "-nowarn", "-d", classes, "-cp", os.pathsep.join(classpath), str(SOURCE)],
+            [compiler, "-nowarn", "-d", classes, "-cp", os.pathsep.join(classpath), str(SOURCE)],
             check=True,
             capture_output=True,
         )
