@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from gamboge.check.report import ERROR, WARNING, Report, sample
 from gamboge.common import schema
-from gamboge.lake import cursor, storage
+from gamboge.lake import contracts, cursor, storage
 from gamboge.lake.contracts import CheckCheckpoint
 from gamboge.transform.star_sources import MAIN_SOURCE
 
@@ -63,11 +63,6 @@ def report_counts(report: Report, verified: CheckCheckpoint) -> None:
             report.counts[star_table]["rejected"] = verified["rejected"].get(source, 0)
 
 
-def _run_id_of(uri: str) -> str:
-    """Landing files are named ``<run_id>-<n>.jsonl[.gz]``."""
-    return uri.rsplit("/", 1)[-1].rsplit("-", 1)[0]
-
-
 def check_landing_orphans(report: Report, landing_uri: str, committed_ids: Iterable[str], since: Optional[str]) -> None:
     """Landing files of runs that committed no manifest: a crashed ingest's (never read).
 
@@ -83,9 +78,9 @@ def check_landing_orphans(report: Report, landing_uri: str, committed_ids: Itera
             first_day = cursor.run_time(since).date() - datetime.timedelta(days=1)
             start = storage.join(root, "ingest_date=" + first_day.isoformat())
         for uri in storage.list_uris(root, start_after=start):
-            if not (uri.endswith(".jsonl") or uri.endswith(".jsonl.gz")):
+            if not uri.endswith(contracts.LANDING_FILE_SUFFIXES):
                 continue
-            run_id = _run_id_of(uri)
+            run_id = contracts.run_id_of_landing_file(uri)
             if run_id not in named and (since is None or run_id >= since):
                 stray.append(uri)
     if stray:

@@ -57,7 +57,7 @@ from gamboge.ingest.rowsql import (
     xmin_predicate,
 )
 from gamboge.ingest.settings import Settings
-from gamboge.lake import bookmarks, storage
+from gamboge.lake import bookmarks, contracts, storage
 
 AUDIT_BATCH = 10_000  # ids per re-read of the rows an audit lands
 DELETED_SAMPLE = 1_000  # deleted ids named in the manifest; the fingerprints keep them all
@@ -97,8 +97,7 @@ class TableJob:
         self.keeps_state = settings.bookmark_option == bookmarks.ENABLE
 
     def landing_uri(self) -> str:
-        suffix = ".jsonl.gz" if self.settings.compression == "gzip" else ".jsonl"
-        name = f"{self.run.run_id}-{len(self.files) + 1}{suffix}"
+        name = contracts.landing_file_name(self.run.run_id, len(self.files) + 1, self.settings.compression == "gzip")
         return storage.join(
             self.settings.landing_uri, self.plan.table.name, "ingest_date=" + self.run.ingest_date, name
         )

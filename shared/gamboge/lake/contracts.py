@@ -48,6 +48,21 @@ class ContractError(GambogeError, ValueError):
     """A manifest or bookmark this version cannot read: an unknown format, or the wrong kind."""
 
 
+# --- landing data files: <lake>/landing/<table>/ingest_date=<date>/<run_id>-<n>.jsonl[.gz] ---------
+# The run that wrote a file is its name up to the last separator: a run id holds dashes, the file's
+# number and suffix none. The ingest names files so; the transform (in Spark) and the check read it.
+LANDING_FILE_SEPARATOR = "-"
+LANDING_FILE_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+
+def landing_file_name(run_id: str, number: int, compressed: bool) -> str:
+    return f"{run_id}{LANDING_FILE_SEPARATOR}{number}{LANDING_FILE_SUFFIXES[1 if compressed else 0]}"
+
+
+def run_id_of_landing_file(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1].rsplit(LANDING_FILE_SEPARATOR, 1)[0]
+
+
 # --- landing manifest: <lake>/landing/_manifests/<run_id>.json, written by ingest -------------------
 class LandedFileEntry(TypedDict):
     """One landing file (``ingest.LandedFile``)."""

@@ -13,6 +13,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from gamboge.common import schema
+from gamboge.lake import contracts
 from gamboge.spark.schemas import spark_type
 from gamboge.transform.columns import CORRUPT_RECORD, LANDING_RUN_ID, LINE_ORDER, REJECTED, SOURCE_FILE
 from gamboge.transform.spark_schemas import landing_read_schema
@@ -36,13 +37,14 @@ def read_landing(spark: SparkSession, table: schema.Table, uris: List[str]) -> D
 
 
 def run_id_of_file(uri: Column) -> Column:
-    """The landing run that wrote a file: landing files are named ``<run_id>-<n>.jsonl[.gz]``, and
-    the run id orders versions of one row. Evaluated on every row, so by plain substring scans: a
-    regular expression here (unanchored over the whole URI, then a backtracking ``(.*)``) took a
-    quarter of the executors' time in a cold build at scale 10."""
+    """The landing run that wrote a file (``contracts.run_id_of_landing_file`` as a Column); the run
+    id orders versions of one row. Evaluated on every row, so by plain substring scans: a regular
+    expression here (unanchored over the whole URI, then a backtracking ``(.*)``) took a quarter of
+    the executors' time in a cold build at scale 10."""
+    separator = contracts.LANDING_FILE_SEPARATOR
     name = F.substring_index(uri, "/", -1)
-    numbered = F.substring_index(name, "-", -1)  # "<n>.jsonl[.gz]": a run id holds dashes, this part none
-    return name.substr(F.lit(1), F.length(name) - F.length(numbered) - F.lit(1))
+    numbered = F.substring_index(name, separator, -1)  # "<n>.jsonl[.gz]"
+    return name.substr(F.lit(1), F.length(name) - F.length(numbered) - F.lit(len(separator)))
 
 
 def typed_name(column: schema.Column) -> str:

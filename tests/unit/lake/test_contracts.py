@@ -346,3 +346,11 @@ def test_the_transform_bookmark_writer_fills_every_key_of_its_contract(lake):
     bookmark = bookmarks.load(lake["state"], "transform")
     assert set(bookmark) == _keys(TransformBookmark)
     assert bookmark["landing"] == {"through": RUN_ID, "recent": [RUN_ID]}
+
+
+def test_a_landing_file_is_named_after_its_run_and_gives_it_back():
+    run_id = "20261203T142131397276Z-b59d60"
+    assert contracts.landing_file_name(run_id, 12, compressed=True) == run_id + "-12.jsonl.gz"
+    assert contracts.landing_file_name(run_id, 1, compressed=False) == run_id + "-1.jsonl"
+    uri = "s3://bucket-with-dashes/landing/payment/ingest_date=2026-12-03/" + run_id + "-12.jsonl.gz"
+    assert contracts.run_id_of_landing_file(uri) == run_id
