@@ -13,7 +13,7 @@ from typing import Dict, Iterator, Optional
 from pyspark.sql import SparkSession
 
 from gamboge.common import logs
-from gamboge.spark import jvm, localfs
+from gamboge.spark import jvm, localfs, py4j_lookups
 from gamboge.spark.jdbc_driver import find_jar, require_jar
 
 # Settings both runtimes need: UTC so naive ToteSys timestamps never shift, and millisecond Parquet
@@ -54,6 +54,7 @@ def execution_settings(workload_rows: Optional[int]) -> Dict[str, str]:
 def configure(spark: SparkSession, workload_rows: Optional[int] = None) -> SparkSession:
     """Apply the shared settings to a running session (Glue's, or a local one), and those for the
     ``workload_rows`` landed rows it is about to work on."""
+    py4j_lookups.install()
     for key, value in {**SESSION_SETTINGS, **execution_settings(workload_rows)}.items():
         spark.conf.set(key, value)
     cores = spark.sparkContext.defaultParallelism
