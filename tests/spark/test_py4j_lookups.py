@@ -53,6 +53,18 @@ def test_a_static_field_is_read_from_the_jvm_every_time(spark):
     assert "out" in _lookups(sent)[0]
 
 
+def test_a_class_reached_package_by_package_is_kept_with_its_packages(spark):
+    py4j_lookups.install()
+    jvm = spark.sparkContext._jvm
+    a_list = jvm.java.util.ArrayList()
+    type_util = jvm.py4j.reflection.TypeUtil  # how pyspark checks a Java exception's class
+    assert type_util.isInstanceOf("java.util.List", a_list) is True
+    with commands_sent(spark) as sent:
+        assert jvm.py4j.reflection.TypeUtil is type_util
+        assert jvm.py4j.reflection.TypeUtil.isInstanceOf("java.util.Map", a_list) is False
+    assert _lookups(sent) == []
+
+
 def test_install_twice_keeps_one_layer():
     py4j_lookups.install()
     lookup = py4j_lookups.java_gateway.JVMView.__getattr__

@@ -9,10 +9,15 @@ on a cold `gamboge transform` at scale 1 (2 cores, 4 runs each, interleaved): 2,
 lookups cost the driver's py4j threads ~9 s between them; resolved once, the JVM used 15.6 s of
 CPU instead of 18.0 s and the build ended in 11.3 s instead of 12.7 s.
 
-Only what cannot change is kept: the class a name on the JVM view resolves to, and the methods and
-nested classes of a class. A static field's value is read from the JVM every time, and a name
-that does not resolve (or resolves to a package) is asked again.
+Pyspark turning a Java exception into a Python one asks the same way, a dozen times per exception
+(``jvm.py4j.reflection.TypeUtil``, a package at a time), and reading an Observation ends with one.
+
+Only what cannot change in a running JVM is kept: the class or package a name on the JVM view or in
+a package resolves to, and the methods and nested classes of a class. A static field's value is read
+from the JVM every time.
 """
+
+from typing import Any, Tuple
 
 from py4j import java_gateway
 
@@ -20,24 +25,24 @@ _INSTALLED = "_gamboge_lookups_kept"
 
 
 def install() -> None:
-    """Keep resolved classes and members on the py4j objects that resolved them (idempotent)."""
+    """Keep resolved names on the py4j objects that resolved them (idempotent)."""
     if getattr(java_gateway.JVMView, _INSTALLED, False):
         return
-    resolve_name = java_gateway.JVMView.__getattr__
-    resolve_member = java_gateway.JavaClass.__getattr__
-
-    def name_on_view(view: java_gateway.JVMView, name: str):  # type: ignore[no-untyped-def]
-        found = resolve_name(view, name)
-        if isinstance(found, java_gateway.JavaClass):
-            view.__dict__[name] = found  # the next lookup is an attribute read, not a round trip
-        return found
-
-    def member_of_class(cls: java_gateway.JavaClass, name: str):  # type: ignore[no-untyped-def]
-        found = resolve_member(cls, name)
-        if isinstance(found, (java_gateway.JavaMember, java_gateway.JavaClass)):  # never a field's value
-            cls.__dict__[name] = found
-        return found
-
-    java_gateway.JVMView.__getattr__ = name_on_view  # type: ignore[method-assign]
-    java_gateway.JavaClass.__getattr__ = member_of_class  # type: ignore[method-assign]
+    _keep(java_gateway.JVMView, (java_gateway.JavaClass, java_gateway.JavaPackage))
+    _keep(java_gateway.JavaPackage, (java_gateway.JavaClass, java_gateway.JavaPackage))
+    _keep(java_gateway.JavaClass, (java_gateway.JavaMember, java_gateway.JavaClass))  # never a field's value
     setattr(java_gateway.JVMView, _INSTALLED, True)
+
+
+def _keep(owner: type, kept: Tuple[type, ...]) -> None:
+    """Wrap ``owner``'s name lookup so that a result of a ``kept`` type is stored on the instance:
+    the next lookup of the name is an attribute read, not a round trip."""
+    resolve = owner.__getattr__  # type: ignore[attr-defined]
+
+    def resolve_once(instance: Any, name: str) -> Any:
+        found = resolve(instance, name)
+        if isinstance(found, kept):
+            instance.__dict__[name] = found
+        return found
+
+    owner.__getattr__ = resolve_once  # type: ignore[attr-defined]
