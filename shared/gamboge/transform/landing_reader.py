@@ -7,7 +7,7 @@ testable without files.
 
 import functools
 import operator
-from typing import List, Tuple
+from typing import Callable, List, NamedTuple, Tuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -68,17 +68,27 @@ def _typed(column: schema.Column) -> Column:
     return raw.cast(spark_type(column.type))
 
 
-def _problems(column: schema.Column) -> List[Tuple[Column, Column]]:
-    """(condition, message) for each way a raw value of ``column`` can be unusable, on rows that
-    carry its typed value (``with_verdicts``)."""
+class Problem(NamedTuple):
+    """One way a raw value can be unusable: the condition, on rows that carry the column's typed
+    value (``with_verdicts``), and what to say about it. The wording is built only where a reason is
+    written (``reject_reason``): every batch judges its rows, few reject any, and each Column made
+    on the driver is a round trip to the JVM."""
+
+    condition: Column
+    message: Callable[[], Column]
+
+
+def _problems(column: schema.Column) -> List[Problem]:
     raw = F.col(column.name)
     problems = []
     if not column.nullable:
-        problems.append((raw.isNull(), F.lit(f"{column.name}: missing or null in a NOT NULL column")))
+        problems.append(Problem(raw.isNull(), lambda: F.lit(f"{column.name}: missing or null in a NOT NULL column")))
     problems.append(
-        (
+        Problem(
             raw.isNotNull() & F.col(typed_name(column)).isNull(),
-            F.concat(F.lit(f"{column.name}: cannot read "), F.to_json(F.array(raw)), F.lit(f" as {column.type}")),
+            lambda: F.concat(
+                F.lit(f"{column.name}: cannot read "), F.to_json(F.array(raw)), F.lit(f" as {column.type}")
+            ),
         )
     )
     return problems
@@ -88,7 +98,7 @@ def is_rejected(table: schema.Table) -> Column:
     """True when a raw landing row cannot be used, judged from the typed values ``with_verdicts``
     computed once (the good rows reuse them). A plain boolean, cheap to evaluate on every row: the
     wording of the reason (``reject_reason``) is only computed for the rows that need one."""
-    conditions = [condition for c in table.columns for condition, _ in _problems(c)]
+    conditions = [problem.condition for c in table.columns for problem in _problems(c)]
     return functools.reduce(operator.or_, conditions, F.col(CORRUPT_RECORD).isNotNull())
 
 
@@ -96,7 +106,7 @@ def reject_reason(table: schema.Table) -> Column:
     """Why a raw landing row cannot be used ('' when it can): every problem of the row, joined."""
     # concat_ws skips NULLs: only the problems that apply are joined.
     column_problems = F.concat_ws(
-        "; ", *[F.when(condition, message) for c in table.columns for condition, message in _problems(c)]
+        "; ", *[F.when(problem.condition, problem.message()) for c in table.columns for problem in _problems(c)]
     )
     # A line that is not JSON has no columns to judge: one reason says it all.
     return F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit("malformed JSON line")).otherwise(column_problems)
@@ -111,24 +121,28 @@ def with_verdicts(raw: DataFrame, table: schema.Table) -> DataFrame:
     return typed.withColumn(REJECTED, is_rejected(table))
 
 
-def split_judged(judged: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
-    """Rows marked by ``with_verdicts`` → (typed rows, rejects with their reason). Pure."""
-    good = judged.filter(~F.col(REJECTED)).select(
+def good_rows(judged: DataFrame, table: schema.Table) -> DataFrame:
+    """Rows marked by ``with_verdicts`` → the typed rows that passed, with their lineage. Pure."""
+    return judged.filter(~F.col(REJECTED)).select(
         *[F.col(typed_name(c)).alias(c.name) for c in table.columns], SOURCE_FILE, LANDING_RUN_ID, LINE_ORDER
     )
+
+
+def rejected_rows(judged: DataFrame, table: schema.Table) -> DataFrame:
+    """Rows marked by ``with_verdicts`` → the rejects: table, source file, reason, raw record. Pure."""
     record = F.coalesce(
         F.col(CORRUPT_RECORD),
         F.to_json(F.struct(*[F.col(c) for c in table.column_names]), {"ignoreNullFields": "false"}),
     )
-    rejects = judged.filter(F.col(REJECTED)).select(
+    return judged.filter(F.col(REJECTED)).select(
         F.lit(table.name).alias("table"),
         F.col(SOURCE_FILE).alias("source_file"),
         reject_reason(table).alias("reason"),
         record.alias("record"),
     )
-    return good, rejects
 
 
 def validate(raw: DataFrame, table: schema.Table) -> Tuple[DataFrame, DataFrame]:
     """Split raw landing rows into (typed rows, rejects). Pure: no I/O, no actions."""
-    return split_judged(with_verdicts(raw, table), table)
+    judged = with_verdicts(raw, table)
+    return good_rows(judged, table), rejected_rows(judged, table)

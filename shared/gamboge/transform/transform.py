@@ -43,8 +43,9 @@ from gamboge.transform.landing_reader import (
     LANDING_RUN_ID,
     LINE_ORDER,
     REJECTED,
+    good_rows,
     read_landing,
-    split_judged,
+    rejected_rows,
     with_verdicts,
 )
 from gamboge.transform.spark_schemas import source_schema
@@ -212,8 +213,7 @@ def _read_source(spark: SparkSession, table: schema.Table, uris: List[str]) -> S
         landed=F.count(F.lit(1)),
         rejected=F.coalesce(F.sum(F.col(REJECTED).cast("int")), F.lit(0)),
     )
-    rows, _ = split_judged(counted, table)
-    return Source(rows, judged, counts)
+    return Source(good_rows(counted, table), judged, counts)
 
 
 class BatchSources:
@@ -516,7 +516,7 @@ def _quarantine(
     rejects_uri = storage.join(processed_uri, "_rejects", batch_id)
     if total_rejected:
         rejecting = [
-            split_judged(source.judged, schema.source_table(name))[1]
+            rejected_rows(source.judged, schema.source_table(name))
             for name, source in sources.items()
             if counts.rejected[name]
         ]
