@@ -192,11 +192,6 @@ def _write_buckets(df: DataFrame, table_root: str, processed_uri: str, batch_id:
 PARALLEL_TABLES = 4
 
 
-def _in_parallel(work: Callable[[Any], Any], items: List[Any]) -> Dict[Any, Any]:
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        return dict(zip(items, pool.map(work, items)))
-
-
 class Source(NamedTuple):
     """One source table of the batch, read once: the write its rows feed also counts them."""
 
@@ -384,15 +379,16 @@ def _write_new_versions(
     return entry, ([written_rows["lo"], written_rows["hi"]] if written_rows["lo"] else None)
 
 
-def _abandon(pending_facts: Dict[str, Future], processed_uri: str) -> None:
-    """After a failure beside running fact builds: let them end, log how they ended, and delete
-    the files they published (no manifest names them) instead of leaving them to the next run."""
-    for future in pending_facts.values():
+def _abandon(pending: Dict[str, Future], processed_uri: str) -> None:
+    """After a failure beside running builds (the facts, dim_date): let them end, log how they
+    ended, and delete the files they published (no manifest names them) instead of leaving them
+    to the next run."""
+    for future in pending.values():
         future.cancel()
-    wait(list(pending_facts.values()))
-    for fact, future in pending_facts.items():
+    wait(list(pending.values()))
+    for table, future in pending.items():
         if not future.cancelled() and future.exception() is not None:
-            log.error("%s failed too: %s", fact, future.exception())
+            log.error("%s failed too: %s", table, future.exception())
     remove_orphans(processed_uri)
 
 
@@ -411,52 +407,54 @@ def _current_state_and_dimensions(
     processed_uri: str,
     batch_id: str,
 ) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, Any]]:
-    """New current-state snapshots of the changed source tables, then the dimensions built on them.
+    """New current-state snapshots of the changed source tables, and the dimensions built on them:
+    each dimension as soon as the states it reads are written, beside the states still being
+    written (a small dimension need not wait for the largest state).
 
     Returns the dimensions' manifest entries and where each current-state snapshot now is (a
     location, or a bucketed entry: gamboge.lake.buckets)."""
-    # --- current state of the source tables the dimensions need ------------------------------
-    current_state: Dict[str, Any] = {name: buckets.carried_over(e) for name, e in previous.get("current", {}).items()}
+    carried: Dict[str, Any] = {name: buckets.carried_over(e) for name, e in previous.get("current", {}).items()}
     # The largest first: it is on the dimensions' critical path, the small ones fill in beside it.
     changed_state = sorted(
         (n for n in star_sources.CURRENT_STATE_TABLES if n in sources), key=lambda n: -sources.landed_rows(n)
     )
-    current_state.update(
-        _in_parallel(
-            lambda name: _update_state(
-                spark, name, current_state.get(name), sources.rows(name), processed_uri, batch_id
-            ),
-            changed_state,
-        )
-    )
-    # Each snapshot is one file: one partition, which the dimensions' joins use as it is. Of a
-    # bucketed state, the buckets this batch rewrote: the dimension is rebuilt for those only.
-    current = {
-        name: _read_current(spark, schema.source_table(name), buckets.changed_locations(entry)).coalesce(1)
-        for name, entry in current_state.items()
-        if buckets.changed_locations(entry)
-    }
-
-    # --- dimensions ---------------------------------------------------------------------------
-    tables: Dict[str, Dict[str, Any]] = {}
-    prior_tables = previous.get("tables", {})
+    # A dimension is rebuilt when one of its sources changed and each of them has a state to read
+    # (written now, or a previous snapshot; a bucketed state's rewritten buckets).
+    readable = set(changed_state) | {n for n, e in carried.items() if buckets.changed_locations(e)}
     rebuilt = [
         dim
         for dim, dim_sources in star_sources.DIMENSION_SOURCES.items()
-        if any(s in sources for s in dim_sources) and all(s in current for s in dim_sources)
+        if any(s in sources for s in dim_sources) and all(s in readable for s in dim_sources)
     ]
+    prior_tables = previous.get("tables", {})
     names = star.currency_names(spark)
 
-    def write_dimension(dim: str) -> Dict[str, Any]:
-        if dim in buckets.BUCKETED_KEYS:
-            return _write_bucketed_dimension(
-                spark, dim, current, prior_tables.get(dim), current_state, processed_uri, batch_id
-            )
-        built = _build_dimension(dim, current, names)
-        location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
-        return {"kind": "dimension", "location": location, "rows": _write_snapshot(built, location)}
+    def update_state(name: str) -> Any:
+        return _update_state(spark, name, carried.get(name), sources.rows(name), processed_uri, batch_id)
 
-    tables.update(_in_parallel(write_dimension, rebuilt))
+    with (
+        ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as state_pool,
+        ThreadPoolExecutor(max_workers=max(len(rebuilt), 1)) as dimension_pool,
+    ):
+        states = {name: state_pool.submit(update_state, name) for name in changed_state}
+
+        def write_dimension(dim: str) -> Dict[str, Any]:
+            own = star_sources.DIMENSION_SOURCES[dim]
+            state = dict(carried, **{s: states[s].result() for s in own if s in states})
+            if dim in buckets.BUCKETED_KEYS:
+                return _write_bucketed_dimension(spark, dim, prior_tables.get(dim), state, processed_uri, batch_id)
+            # Each snapshot is one file: one partition, which the dimension's joins use as it is.
+            current = {
+                s: _read_current(spark, schema.source_table(s), buckets.changed_locations(state[s])).coalesce(1)
+                for s in own
+            }
+            built = _build_dimension(dim, current, names)
+            location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
+            return {"kind": "dimension", "location": location, "rows": _write_snapshot(built, location)}
+
+        dimensions = {dim: dimension_pool.submit(write_dimension, dim) for dim in rebuilt}
+        current_state = dict(carried, **{name: future.result() for name, future in states.items()})
+        tables = {dim: future.result() for dim, future in dimensions.items()}
     for dim in star_sources.DIMENSION_SOURCES:
         if dim not in tables and dim in prior_tables:
             tables[dim] = dict(buckets.carried_over(prior_tables[dim]), carried_over=True)
@@ -466,13 +464,13 @@ def _current_state_and_dimensions(
 def _write_bucketed_dimension(
     spark: SparkSession,
     dim: str,
-    current: Dict[str, DataFrame],
     prior: Optional[Dict[str, Any]],
     current_state: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
 ) -> Dict[str, Any]:
-    """The dimension's buckets that its source's current state rewrote (``current`` holds their rows).
+    """The dimension's buckets that its source's current state rewrote (read from the state's
+    changed buckets).
 
     The dimension is its source's rows (one row per key), so it has the state's row count. A prior
     entry that cannot be merged bucket by bucket (format 1, another span, none) is rebuilt from
@@ -482,7 +480,10 @@ def _write_bucketed_dimension(
     state = current_state[source]
     prior_buckets = buckets.prior_buckets(prior, span)
     if prior_buckets is None:
-        current = dict(current, **{source: _read_current(spark, schema.source_table(source), buckets.locations(state))})
+        rows = _read_current(spark, schema.source_table(source), buckets.locations(state))
+    else:  # the rewritten buckets, one file each: one partition, as the dimension's build expects
+        rows = _read_current(spark, schema.source_table(source), buckets.changed_locations(state)).coalesce(1)
+    current = {source: rows}
     built = star.with_bucket(_build_dimension(dim, current, star.currency_names(spark)), key, span)
     written, written_rows = _write_buckets(
         star.by_bucket(built), storage.join(processed_uri, dim), processed_uri, batch_id
@@ -541,33 +542,45 @@ def _quarantine(
     return rejects_uri if total_rejected else None
 
 
-def _facts_beside_dimensions(
+class Built(NamedTuple):
+    """What the batch's Spark jobs wrote, before the commit."""
+
+    tables: Dict[str, Dict[str, Any]]  # dimension and fact manifest entries, dim_date's among them
+    current: Dict[str, Any]  # the current-state locations (gamboge.lake.buckets entries)
+    date_range: Optional[List[str]]  # [first, last] date any fact references
+
+
+def _build_star(
     spark: SparkSession,
     sources: BatchSources,
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-) -> Tuple[Dict[str, Dict[str, Any]], Dict[str, Any], Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]]]:
+) -> Built:
     """The fact builds, started first, run beside the current state and the dimensions (they need
-    neither, and overlapping the two chains keeps both cores busy). A failure in either chain ends
-    the other and removes the files it published.
-
-    Returns the dimensions' manifest entries, the current-state locations and, per fact, what
-    ``_write_new_versions`` returned."""
+    neither, and overlapping the two chains keeps both cores busy); dim_date as soon as the facts
+    have said which dates they reference. A failure in either chain ends the other and removes the
+    files it published."""
     fact_names = [f for f, source in star_sources.FACT_SOURCES.items() if source in sources]
 
     def write_fact(fact: str) -> Tuple[Dict[str, Any], Optional[List[str]]]:
         return _write_new_versions(spark, fact, sources.rows(star_sources.FACT_SOURCES[fact]), processed_uri, batch_id)
 
-    with ThreadPoolExecutor(max_workers=max(len(fact_names), 1)) as fact_pool:
-        pending_facts = {fact: fact_pool.submit(write_fact, fact) for fact in fact_names}
+    with ThreadPoolExecutor(max_workers=len(fact_names) + 1) as fact_pool:
+        pending = {fact: fact_pool.submit(write_fact, fact) for fact in fact_names}
+        calendar = fact_pool.submit(
+            lambda: _dim_date(spark, [f.result()[1] for f in pending.values()], previous, processed_uri, batch_id)
+        )
         try:
             tables, current_locations = _current_state_and_dimensions(spark, sources, previous, processed_uri, batch_id)
-            facts = {fact: future.result() for fact, future in pending_facts.items()}
+            tables.update({fact: future.result()[0] for fact, future in pending.items()})
+            dim_date, date_range = calendar.result()
         except BaseException:
-            _abandon(pending_facts, processed_uri)
+            _abandon({**pending, "dim_date": calendar}, processed_uri)
             raise
-    return tables, current_locations, facts
+    if dim_date is not None:
+        tables["dim_date"] = dim_date
+    return Built(tables, current_locations, date_range)
 
 
 def _discard(
@@ -580,40 +593,25 @@ def _discard(
     remove_orphans(processed_uri)
 
 
-def _fact_entries(
-    tables: Dict[str, Dict[str, Any]],
-    facts: Dict[str, Tuple[Dict[str, Any], Optional[List[str]]]],
-    previous: Dict[str, Any],
-) -> List[List[str]]:
-    """Add the facts' manifest entries; return every date span known so far."""
-    spans = [previous["date_range"]] if previous.get("date_range") else []
-    for fact, (entry, span) in facts.items():
-        tables[fact] = entry
-        if span:
-            spans.append(span)
-    return spans
-
-
 def _dim_date(
     spark: SparkSession,
-    tables: Dict[str, Dict[str, Any]],
-    spans: List[List[str]],
+    fact_spans: List[Optional[List[str]]],
     previous: Dict[str, Any],
     processed_uri: str,
     batch_id: str,
-) -> Optional[List[str]]:
-    """dim_date, contiguous over every date any fact references: rewritten only when the range
-    grew, else carried over. Returns the range."""
-    prior_tables = previous.get("tables", {})
+) -> Tuple[Optional[Dict[str, Any]], Optional[List[str]]]:
+    """dim_date, contiguous over every date any fact references (the previous range and the spans
+    of the batch's new fact versions): rewritten only when the range grew, else carried over.
+    Returns its manifest entry (None before any fact) and the range."""
+    spans = [s for s in [previous.get("date_range"), *fact_spans] if s]
     date_range = [min(s[0] for s in spans), max(s[1] for s in spans)] if spans else None
     if date_range and date_range != previous.get("date_range"):
         first, last = (datetime.date.fromisoformat(d) for d in date_range)
         location = storage.join(processed_uri, "dim_date", f"snapshot={batch_id}")
         rows = _write_snapshot(star.dim_date(spark, first, last), location)
-        tables["dim_date"] = {"kind": "dimension", "location": location, "rows": rows}
-    elif "dim_date" in prior_tables:
-        tables["dim_date"] = dict(prior_tables["dim_date"], carried_over=True)
-    return date_range
+        return {"kind": "dimension", "location": location, "rows": rows}, date_range
+    prior = previous.get("tables", {}).get("dim_date")
+    return (dict(prior, carried_over=True) if prior else None), date_range
 
 
 def _catalog(tables: Dict[str, Dict[str, Any]], processed_uri: str, catalog: Catalog) -> None:
@@ -686,16 +684,15 @@ def run(
     log.info("transforming %d landing manifest(s) as batch %s", len(pending), batch_id)
     sources = BatchSources(spark, files, landed_rows)
     try:
-        tables, current_locations, facts = _facts_beside_dimensions(spark, sources, previous, processed_uri, batch_id)
+        built = _build_star(spark, sources, previous, processed_uri, batch_id)
     except Exception as exc:
         unreadable = _unreadable_landing(exc, files)
         if unreadable is None:
             raise
         raise unreadable from None
+    tables, current_locations = built.tables, built.current
     read = sources.read()
     counts = _counts(read)
-    spans = _fact_entries(tables, facts, previous)
-    date_range = _dim_date(spark, tables, spans, previous, processed_uri, batch_id)
     try:
         rejects_uri = _quarantine(read, counts, processed_uri, batch_id, max_reject_ratio)
     except TransformError:
@@ -712,7 +709,7 @@ def run(
         "rejects_uri": rejects_uri,
         "tables": tables,
         "current": current_locations,
-        "date_range": date_range,
+        "date_range": built.date_range,
         "seconds": round(time.monotonic() - started, 3),
     }
     _commit(processed_uri, state_uri, summary, bookmark, bookmark_option, state)
