@@ -193,13 +193,17 @@ def test_currency_names_come_from_iso_4217(spark):
                 "created_at": "2022-11-03T14:20:49.962",
                 "last_updated": "2022-11-03T14:20:49.962",
             },
+            {
+                "currency_id": "4",
+                "currency_code": "ZZZ",
+                "created_at": "2022-11-03T14:20:49.962",
+                "last_updated": "2022-11-03T14:20:49.962",
+            },
         ],
     )
-    names = {
-        r["currency_code"]: r["currency_name"]
-        for r in star.dim_currency(currency, star.currency_names(spark)).collect()
-    }
-    assert names == {"GBP": "Pound Sterling", "USD": "US Dollar", "EUR": "Euro"}
+    names = {r["currency_code"]: r["currency_name"] for r in star.dim_currency(currency).collect()}
+    # A code ISO 4217 does not know keeps the code as its name (the column is NOT NULL).
+    assert names == {"GBP": "Pound Sterling", "USD": "US Dollar", "EUR": "Euro", "ZZZ": "ZZZ"}
 
 
 def test_transaction_ids_are_integers_or_null(spark):

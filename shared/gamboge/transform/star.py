@@ -93,16 +93,19 @@ def dim_location(address: DataFrame) -> DataFrame:
     return _contract(address.withColumnRenamed("address_id", "location_id"), "dim_location")
 
 
-def currency_names(spark: SparkSession) -> DataFrame:
-    """ISO 4217 code → name, from pycountry (a maintained ISO database), as a lookup table."""
-    rows = [(c.alpha_3, c.name) for c in pycountry.currencies]
-    return spark.createDataFrame(rows, "currency_code string, currency_name string")
+def currency_name(code: Column) -> Column:
+    """The ISO 4217 name of a currency code, from pycountry (a maintained ISO database); NULL for a
+    code it does not know. A literal map in the plan, not a table to join: the currency table has a
+    handful of rows, and a lookup DataFrame made from Python rows cost the build a job's worth of
+    serialising them into the JVM."""
+    names = F.create_map(*[F.lit(value) for c in pycountry.currencies for value in (c.alpha_3, c.name)])
+    return names[code]
 
 
-def dim_currency(currency: DataFrame, names: DataFrame) -> DataFrame:
-    named = currency.join(names, on="currency_code", how="left")
+def dim_currency(currency: DataFrame) -> DataFrame:
     # An unknown code keeps the code as its name rather than loading a NULL into a NOT NULL column.
-    return _contract(named.withColumn("currency_name", F.coalesce("currency_name", "currency_code")), "dim_currency")
+    code = F.col("currency_code")
+    return _contract(currency.withColumn("currency_name", F.coalesce(currency_name(code), code)), "dim_currency")
 
 
 def dim_design(design: DataFrame) -> DataFrame:

@@ -322,11 +322,11 @@ def _update_bucketed_current_state(
     return buckets.updated_entry(prior_buckets, written, rows, written_rows, span)
 
 
-def _build_dimension(dim: str, current: Dict[str, DataFrame], currency_names: DataFrame) -> DataFrame:
+def _build_dimension(dim: str, current: Dict[str, DataFrame]) -> DataFrame:
     builders = {
         "dim_staff": lambda: star.dim_staff(current["staff"], current["department"]),
         "dim_location": lambda: star.dim_location(current["address"]),
-        "dim_currency": lambda: star.dim_currency(current["currency"], currency_names),
+        "dim_currency": lambda: star.dim_currency(current["currency"]),
         "dim_design": lambda: star.dim_design(current["design"]),
         "dim_counterparty": lambda: star.dim_counterparty(current["counterparty"], current["address"]),
         "dim_payment_type": lambda: star.dim_payment_type(current["payment_type"]),
@@ -427,7 +427,6 @@ def _current_state_and_dimensions(
         if any(s in sources for s in dim_sources) and all(s in readable for s in dim_sources)
     ]
     prior_tables = previous.get("tables", {})
-    names = star.currency_names(spark)
 
     def update_state(name: str) -> Any:
         return _update_state(spark, name, carried.get(name), sources.rows(name), processed_uri, batch_id)
@@ -448,7 +447,7 @@ def _current_state_and_dimensions(
                 s: _read_current(spark, schema.source_table(s), buckets.changed_locations(state[s])).coalesce(1)
                 for s in own
             }
-            built = _build_dimension(dim, current, names)
+            built = _build_dimension(dim, current)
             location = storage.join(processed_uri, dim, f"snapshot={batch_id}")
             return {"kind": "dimension", "location": location, "rows": _write_snapshot(built, location)}
 
@@ -484,7 +483,7 @@ def _write_bucketed_dimension(
     else:  # the rewritten buckets, one file each: one partition, as the dimension's build expects
         rows = _read_current(spark, schema.source_table(source), buckets.changed_locations(state)).coalesce(1)
     current = {source: rows}
-    built = star.with_bucket(_build_dimension(dim, current, star.currency_names(spark)), key, span)
+    built = star.with_bucket(_build_dimension(dim, current), key, span)
     written, written_rows = _write_buckets(
         star.by_bucket(built), storage.join(processed_uri, dim), processed_uri, batch_id
     )
