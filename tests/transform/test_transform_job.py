@@ -212,7 +212,7 @@ def test_a_failed_dimension_build_leaves_no_fact_file_and_the_rerun_heals(lake, 
     _ingest()
     processed = config.processed_uri()
 
-    def broken(dim, current, names):
+    def broken(dim, current):
         raise RuntimeError(f"{dim}: simulated failure")
 
     with monkeypatch.context() as patch:
