@@ -12,9 +12,11 @@ CPU instead of 18.0 s and the build ended in 11.3 s instead of 12.7 s.
 Pyspark turning a Java exception into a Python one asks the same way, a dozen times per exception
 (``jvm.py4j.reflection.TypeUtil``, a package at a time), and reading an Observation ends with one.
 
-Only what cannot change in a running JVM is kept: the class or package a name on the JVM view or in
-a package resolves to, and the methods and nested classes of a class. A static field's value is read
-from the JVM every time.
+Only what does not change in a running JVM is kept: the class or package a name on the JVM view or
+in a package resolves to, and the methods and nested classes of a class. A static field's value is
+read from the JVM every time. (py4j calls any name it cannot load a package, so a class first
+asked for before a jar holding it is added at run time would stay a package: the jobs here add none,
+their jars are on the class path from the start.)
 """
 
 from typing import Any, Tuple
